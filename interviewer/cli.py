@@ -1,0 +1,299 @@
+"""The `mlsd` command line. Heavy modules load inside the commands, so `--help` is instant."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from rubric.ids import CaseId, Level, ProviderName, Stage, Topic
+
+if TYPE_CHECKING:
+    from interviewer.session import Interview
+    from interviewer.settings import Settings
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+app = typer.Typer(
+    help="MLSD Interviewer: mock interviews and grading for ML system design.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+knowledge_app = typer.Typer(help="Search the knowledge base.", no_args_is_help=True)
+app.add_typer(knowledge_app, name="knowledge")
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+ProviderOpt = Annotated[ProviderName | None, typer.Option(help="offline (default, no key), openai or local.")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    from interviewer.settings import Settings
+    from interviewer.tokens import use_cache_dir
+
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+    use_cache_dir(settings.tiktoken_dir)
+    return settings
+
+
+def _emit(data: object, fmt: Format, render: Any = None) -> None:
+    if fmt is Format.json or render is None:
+        print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    else:
+        render(data)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    from rubric.errors import InterviewerError
+
+    try:
+        app()
+    except InterviewerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2 if exc.__class__.__name__ in ("ContentError", "InputError") else 1)
+
+
+# ---------------------------------------------------------------- listings
+
+
+def _listing(rows: list[dict[str, str]], fmt: Format) -> None:
+    def render(data: list[dict[str, str]]) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*data[0].keys())
+        for row in data:
+            table.add_row(*row.values())
+        Console().print(table)
+
+    _emit(rows, fmt, render)
+
+
+@app.command()
+def stages(fmt: FormatOpt = Format.text) -> None:
+    """List the seven stage ids, in interview order."""
+    _listing([{"id": s.value, "title": s.label} for s in Stage], fmt)
+
+
+@app.command()
+def topics(fmt: FormatOpt = Format.text) -> None:
+    """List the topic ids the interviewer probes."""
+    _listing([{"id": t.value} for t in Topic], fmt)
+
+
+@app.command()
+def cases(fmt: FormatOpt = Format.text) -> None:
+    """List the case studies."""
+    from knowledge.cases import available_cases, load_case
+
+    rows = [
+        {"id": c.value, "title": (k := load_case(c)).title, "family": k.family} for c in available_cases()
+    ]
+    _listing(rows, fmt)
+
+
+# ---------------------------------------------------------------- interview
+
+
+@app.command()
+def interview(
+    case: Annotated[CaseId, typer.Option(help="Case id (see `mlsd cases`).")] = CaseId.ad_click_prediction,
+    level: Annotated[Level, typer.Option(help="The level you are interviewing for.")] = Level.senior,
+    provider: ProviderOpt = None,
+    script: Annotated[Path | None, typer.Option(help="A scripted candidate (YAML) answers.")] = None,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """A mock interview in the terminal (or played by a scripted candidate)."""
+    from interviewer.engines import build_engine
+    from interviewer.script import load_script, play
+    from interviewer.session import Interview
+    from interviewer.store import Store
+
+    settings = _settings(provider=provider)
+    scripted = load_script(script) if script else None
+    if scripted:
+        case, level = scripted.case, scripted.level
+    store = Store(settings.db_url)
+    session = Interview.start(case, level, store, build_engine(settings), max_chars=settings.max_answer_chars)
+    if scripted:
+        play(session, scripted)
+    else:
+        _converse(session)
+    result = {
+        "case": session.state.case.value,
+        "level": session.state.level.value,
+        "provider": session.state.provider,
+        "session": session.state.id,
+        "prompt_version": session.state.prompt_version,
+        "turns": [t.public() for t in session.turns],
+        "scorecard": session.state.scorecard.model_dump(mode="json") if session.state.scorecard else None,
+    }
+    if fmt is Format.json:
+        _emit(result, fmt)
+    elif scripted:
+        from ui.terminal import print_transcript
+
+        print_transcript(session)
+
+
+def _converse(session: Interview) -> None:
+    from ui.terminal import converse
+
+    converse(session)
+
+
+# ---------------------------------------------------------------- grading
+
+
+@app.command()
+def grade(
+    case: Annotated[CaseId, typer.Option(help="Case id.")],
+    stage: Annotated[Stage, typer.Option(help="Stage id.")],
+    answer: Annotated[Path, typer.Option(help="File with the answer; - for stdin.")],
+    provider: ProviderOpt = None,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Grade one answer to one stage of a case against the rubric."""
+    from interviewer.engines import build_engine
+    from rubric.grading import grade_answer
+
+    text = sys.stdin.read() if str(answer) == "-" else _read(answer)
+    settings = _settings(provider=provider)
+    result = grade_answer(build_engine(settings), case, stage, text, settings.max_answer_chars)
+
+    def render(data: dict[str, Any]) -> None:
+        from ui.terminal import print_stage_score
+
+        print_stage_score(result)
+
+    _emit(result.model_dump(mode="json"), fmt, render)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(f"{path}: cannot read the answer ({exc})", code=2)
+        raise  # unreachable
+
+
+# ---------------------------------------------------------------- knowledge
+
+
+@app.command()
+def ingest(
+    rebuild: Annotated[bool, typer.Option(help="Drop the index and build it again.")] = False,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Build or refresh the knowledge index (idempotent, by content hash)."""
+    from knowledge.index import KnowledgeIndex
+
+    settings = _settings()
+    report = KnowledgeIndex.from_settings(settings).ingest(rebuild=rebuild, progress=fmt is Format.text)
+    _emit(report.model_dump(), fmt, lambda r: print(report.summary()))
+
+
+@knowledge_app.command("search")
+def knowledge_search(
+    query: str,
+    stage: Annotated[Stage | None, typer.Option(help="Only this stage.")] = None,
+    case: Annotated[CaseId | None, typer.Option(help="Only this case (and general notes).")] = None,
+    topic: Annotated[Topic | None, typer.Option(help="Only chunks tagged with this topic.")] = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many chunks.")] = 5,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Ranked knowledge chunks with their metadata."""
+    from knowledge.index import KnowledgeIndex
+
+    hits = KnowledgeIndex.from_settings(_settings()).search(query, stage=stage, case=case, topic=topic, k=k)
+
+    def render(data: list[dict[str, Any]]) -> None:
+        from ui.terminal import print_chunks
+
+        print_chunks(hits)
+
+    _emit([h.model_dump() for h in hits], fmt, render)
+
+
+@app.command()
+def validate() -> None:
+    """Check every case and the rubric for broken references; names the file and the id."""
+    from knowledge.validate import main as run
+
+    raise typer.Exit(run())
+
+
+# ---------------------------------------------------------------- app and doctor
+
+
+@app.command("app")
+def run_app(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    provider: ProviderOpt = None,
+) -> None:
+    """Start the Streamlit UI on 127.0.0.1."""
+    import os
+    import subprocess
+
+    settings = _settings(provider=provider)
+    script = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    env = {
+        **os.environ,
+        "MLSD_PROVIDER": settings.provider.value,
+        "MLSD_DATA_DIR": str(settings.data_dir.resolve()),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(script),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    print(
+        f"MLSD Interviewer on http://127.0.0.1:{port} (engine: {settings.provider.value}); Ctrl+C stops it."
+    )
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+@app.command()
+def doctor(fmt: FormatOpt = Format.text) -> None:
+    """What is configured, what is missing, and what to do about it."""
+    from interviewer.doctor import checks
+
+    found = checks(_settings())
+
+    def render(data: list[dict[str, str]]) -> None:
+        from ui.terminal import print_checks
+
+        print_checks(found)
+
+    _emit([c.model_dump() for c in found], fmt, render)
+    if any(c.status == "missing" for c in found):
+        raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    main()

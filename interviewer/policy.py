@@ -1,0 +1,131 @@
+"""The interview policy: plain, deterministic code over the coverage state picks every move.
+
+The candidate's text reaches this module only as an `Intent` (answer, question or an exact slash
+command) and as coverage from the assessor, so no wording can steer the flow.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from interviewer.models import Move, MoveKind, Rung, SessionState, StageState
+from rubric.ids import CORE_TOPICS, Stage, Topic
+
+if TYPE_CHECKING:
+    from knowledge.cases import Case, ExpectedIdea, Misconception
+
+
+class Intent(StrEnum):
+    answer = "answer"
+    question = "question"
+    skip = "skip"
+    hint = "hint"
+    end = "end"
+
+
+COMMANDS = {"/skip": Intent.skip, "/hint": Intent.hint, "/end": Intent.end}
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    max_probes: int = 3
+    """Probe and hint moves per stage before moving on."""
+    ladder: tuple[Rung, ...] = (Rung.pump, Rung.hint, Rung.prompt)
+    max_question_chars: int = 300
+
+
+def classify(text: str, config: PolicyConfig = PolicyConfig()) -> Intent:
+    """An exact slash command, a short question, or an answer."""
+    stripped = text.strip()
+    if stripped.lower() in COMMANDS:
+        return COMMANDS[stripped.lower()]
+    if stripped.endswith("?") and len(stripped) <= config.max_question_chars:
+        return Intent.question
+    return Intent.answer
+
+
+def facts_asked(case: Case, text: str) -> list[str]:
+    """Requirement-sheet facts the question asks about."""
+    return [f.id for f in case.requirements if any(re.search(a, text, re.I) for a in f.asks)]
+
+
+def _priority(topic: Topic | None) -> int:
+    return CORE_TOPICS.index(topic) if topic in CORE_TOPICS else len(CORE_TOPICS)
+
+
+def _open_misconception(case: Case, stage: Stage, st: StageState) -> Misconception | None:
+    items = [m for m in case.plan(stage).misconceptions if m.id in st.misconceptions]
+    fresh = [m for m in items if m.id not in st.rungs]
+    return min(fresh, key=lambda m: _priority(m.topic), default=None)
+
+
+def _missed(case: Case, stage: Stage, st: StageState) -> list[ExpectedIdea]:
+    ideas = case.plan(stage).ideas
+    missed = [i for i in ideas if i.id not in st.met and i.id not in st.asserted]
+    return sorted(missed, key=lambda i: _priority(i.topic))
+
+
+def _exhausted(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> list[str]:
+    """Missed ideas whose whole ladder was tried: the interviewer states them."""
+    return [i.id for i in _missed(case, stage, st) if not _rungs_left(st, i.id, config)]
+
+
+def _rungs_left(st: StageState, item: str, config: PolicyConfig) -> list[Rung]:
+    used = st.rungs.get(item, [])
+    return [r for r in config.ladder if r not in used]
+
+
+def next_move(
+    case: Case, state: SessionState, intent: Intent, text: str = "", config: PolicyConfig = PolicyConfig()
+) -> Move:
+    stage, st = state.stage, state.current
+    if intent is Intent.end:
+        return Move(kind=MoveKind.wrap_up, stage=stage)
+    if intent is Intent.question:
+        return Move(kind=MoveKind.clarify, stage=stage, facts=facts_asked(case, text))
+    asserted = _exhausted(case, stage, st, config)
+    if intent is Intent.skip:
+        return _advance(stage, asserted)
+    if intent is Intent.hint:
+        return _hint(case, stage, st, config, asserted)
+    if st.probes >= config.max_probes:
+        return _advance(stage, asserted)
+    wrong = _open_misconception(case, stage, st)
+    if wrong is not None:
+        return Move(
+            kind=MoveKind.probe,
+            stage=stage,
+            topic=wrong.topic,
+            idea=wrong.id,
+            rung=Rung.challenge,
+            asserted=asserted,
+        )
+    for idea in _missed(case, stage, st):
+        left = _rungs_left(st, idea.id, config)
+        if left:
+            rung = left[0]
+            kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
+            return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung, asserted=asserted)
+    return _advance(stage, asserted)
+
+
+def _hint(case: Case, stage: Stage, st: StageState, config: PolicyConfig, asserted: list[str]) -> Move:
+    for idea in _missed(case, stage, st):
+        if Rung.hint not in st.rungs.get(idea.id, []) and idea.id not in asserted:
+            return Move(kind=MoveKind.hint, stage=stage, topic=idea.topic, idea=idea.id, rung=Rung.hint)
+    return Move(kind=MoveKind.hint, stage=stage, asserted=asserted)
+
+
+def _advance(stage: Stage, asserted: list[str]) -> Move:
+    if stage is list(Stage)[-1]:
+        return Move(kind=MoveKind.wrap_up, stage=stage, asserted=asserted)
+    return Move(kind=MoveKind.advance, stage=stage, asserted=asserted)
+
+
+def next_stage(stage: Stage) -> Stage | None:
+    order = list(Stage)
+    index = order.index(stage)
+    return order[index + 1] if index + 1 < len(order) else None

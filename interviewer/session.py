@@ -1,0 +1,185 @@
+"""One mock interview: guard the input, persist it, assess, decide, phrase, persist the reply."""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from interviewer.models import Move, MoveKind, SessionState, Turn
+from interviewer.policy import Intent, PolicyConfig, classify, next_move, next_stage
+from knowledge.cases import Case, load_case
+from rubric.errors import InputError
+from rubric.ids import CaseId, Level, Stage
+from rubric.schema import load_rubric
+from rubric.scoring import Scorecard, build_scorecard, score_stage
+
+if TYPE_CHECKING:
+    from interviewer.store import Store
+    from interviewer.voices import TemplateVoice
+    from rubric.assessors import Assessor
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What speaks and what judges; `name` is shown wherever the interviewer speaks."""
+
+    name: str
+    assessor: Assessor
+    voice: TemplateVoice
+
+
+def normalise(text: str) -> str:
+    """NFC, no control characters but newlines and tabs, no surrounding whitespace."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+
+
+class Interview:
+    def __init__(
+        self,
+        state: SessionState,
+        turns: list[Turn],
+        store: Store,
+        engine: Engine,
+        config: PolicyConfig | None = None,
+        max_chars: int = 20_000,
+    ) -> None:
+        self.state, self.turns, self.store, self.engine = state, turns, store, engine
+        self.config, self.max_chars = config or PolicyConfig(), max_chars
+        self.case: Case = load_case(state.case)
+
+    @classmethod
+    def start(cls, case: CaseId, level: Level, store: Store, engine: Engine, **kwargs: object) -> Interview:
+        state = SessionState(
+            id=uuid.uuid4().hex,
+            case=case,
+            level=level,
+            provider=engine.name,
+            prompt_version=engine.voice.version,
+        )
+        store.create(state)
+        interview = cls(state, [], store, engine, **kwargs)  # type: ignore[arg-type]
+        text = engine.voice.opening(interview.case, seed=state.id)
+        interview._commit(
+            [interview._turn(Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements), text)]
+        )
+        return interview
+
+    @classmethod
+    def resume(cls, session_id: str, store: Store, engine: Engine, **kwargs: object) -> Interview | None:
+        """Reload a session; a candidate turn stored without a reply is answered now."""
+        found = store.load(session_id)
+        if found is None:
+            return None
+        interview = cls(*found, store, engine, **kwargs)  # type: ignore[arg-type]
+        pending = interview.turns[interview.state.handled :]
+        if pending and pending[-1].role == "candidate":
+            interview._respond(pending[-1].text)
+        return interview
+
+    @property
+    def finished(self) -> bool:
+        return self.state.finished
+
+    def submit(self, text: str) -> list[Turn]:
+        """Take the candidate's text; returns the interviewer's reply turns."""
+        if self.state.finished:
+            raise InputError("This interview has ended; start a new one to practise again.")
+        text = normalise(text)
+        if len(text) > self.max_chars:
+            raise InputError(
+                f"Answers are limited to {self.max_chars:,} characters; this one has {len(text):,}. "
+                "Nothing was sent: shorten it and send it again."
+            )
+        if not text:
+            retry = self.engine.voice.ask(self.state.stage, self.case, self._seed(), retry=True)
+            return [self._turn(Move(kind=MoveKind.ask, stage=self.state.stage, retry=True), retry)]
+        turn = Turn(role="candidate", stage=self.state.stage, text=text)
+        self.store.append(self.state.id, [turn])
+        self.turns.append(turn)
+        return self._respond(text)
+
+    def _respond(self, text: str) -> list[Turn]:
+        intent = classify(text, self.config)
+        if intent is Intent.answer or (
+            intent is Intent.question and self.state.stage is Stage.clarifying_requirements
+        ):
+            self._assess(text)  # in stage 1, the candidate's questions are the answer
+        move = next_move(self.case, self.state, intent, text, self.config)
+        return self._commit(self._enact(move))
+
+    def _assess(self, text: str) -> None:
+        st = self.state.current
+        coverage = self.engine.assessor.assess(self.case, self.state.stage, text)
+        st.answers += 1
+        st.met = _merge(st.met, coverage.met)
+        st.misconceptions = _merge(st.misconceptions, coverage.misconceptions)
+
+    def _enact(self, move: Move) -> list[Turn]:
+        st = self.state.current
+        st.asserted = [*st.asserted, *move.asserted]
+        if move.kind in (MoveKind.probe, MoveKind.hint) and move.idea:
+            st.rungs = {**st.rungs, move.idea: [*st.rungs.get(move.idea, []), move.rung]}  # type: ignore[list-item]
+            st.probes += 1
+        if move.kind is MoveKind.clarify:
+            st.facts = [*st.facts, *move.facts]
+        turns = [self._turn(move, "".join(self.engine.voice.render(move, self.case, self._seed())))]
+        if move.kind is MoveKind.advance:
+            turns.append(self._open_next_stage(move.stage))
+        if move.kind is MoveKind.wrap_up:
+            self.state.scorecard = self.scorecard()
+            self.state.finished = True
+        return turns
+
+    def _open_next_stage(self, stage: Stage) -> Turn:
+        following = next_stage(stage)
+        assert following is not None, "the policy wraps up after the last stage"
+        self.state.stage = following
+        text = self.engine.voice.ask(following, self.case, self._seed() + ":ask")
+        return self._turn(Move(kind=MoveKind.ask, stage=following), text)
+
+    def scorecard(self) -> Scorecard:
+        rubric = load_rubric()
+        stages = [
+            score_stage(
+                self.case,
+                stage,
+                st.met,
+                st.misconceptions,
+                criteria=rubric.stages[stage].criterion_ids(),
+                asserted=tuple(st.asserted),
+                hints=st.hints(),
+                provider=self.state.provider,
+                prompt_version=self.state.prompt_version,
+            )
+            for stage, st in self.state.stages.items()
+        ]
+        return build_scorecard(self.state.case, self.state.level, stages)
+
+    def _turn(self, move: Move, text: str) -> Turn:
+        return Turn(
+            role="interviewer",
+            stage=move.stage,
+            text=text,
+            move=move.kind,
+            topic=move.topic,
+            engine=self.engine.name,
+        )
+
+    def _commit(self, turns: list[Turn]) -> list[Turn]:
+        self.state.handled = len(self.turns) + len(turns)
+        self.store.append(self.state.id, turns, self.state)
+        self.turns.extend(turns)
+        return turns
+
+    def _seed(self) -> str:
+        return f"{self.state.id}:{len(self.turns)}"
+
+
+def _merge(old: dict[str, list[str]], new: dict[str, list[str]]) -> dict[str, list[str]]:
+    merged = {k: list(v) for k, v in old.items()}
+    for key, quotes in new.items():
+        merged[key] = list(dict.fromkeys([*merged.get(key, []), *quotes]))
+    return merged

@@ -1,0 +1,66 @@
+"""All settings in one place: arguments, then environment (`MLSD_*`, `OPENAI_*`) and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from rubric.errors import ConfigError
+from rubric.ids import ProviderName
+
+
+class Settings(BaseSettings):
+    """Read once per process; pass overrides as keyword arguments (the CLI does)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MLSD_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    provider: ProviderName = ProviderName.offline
+    """Which engine speaks and judges: offline (no key), openai (any compatible API) or local."""
+    model: str = "gpt-4o-mini"
+    """The chat model for the openai provider."""
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "MLSD_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "MLSD_OPENAI_BASE_URL")
+    )
+    timeout_s: float = Field(default=30.0, gt=0)
+    """Timeout of one model request, in seconds."""
+    data_dir: Path = Path(".data")
+    """Where the database, the knowledge index and the token files live."""
+    database_url: str | None = None
+    """Any SQLAlchemy URL; default: a SQLite file in the data folder."""
+    chroma_path: Path | None = None
+    """The embedded Chroma folder; default: `<data_dir>/chroma`."""
+    chroma_host: str | None = None
+    """Use a Chroma server at this host instead of the embedded store."""
+    chroma_port: int = 8000
+    max_answer_chars: int = Field(default=20_000, gt=0)
+    """The longest answer accepted in one turn."""
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'mlsd.sqlite3'}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.chroma_path or self.data_dir / "chroma"
+
+    @property
+    def tiktoken_dir(self) -> Path:
+        return self.data_dir / "tiktoken"
+
+    def api_key(self) -> str:
+        """The key for the openai provider; an error naming the variable when it is missing."""
+        if self.openai_api_key is not None:
+            return self.openai_api_key.get_secret_value()
+        if self.openai_base_url:
+            return "unused"  # compatible local servers accept any key
+        raise ConfigError(
+            "The openai provider needs OPENAI_API_KEY (or OPENAI_BASE_URL for a compatible "
+            "server). Set it in the environment or in .env, or use --provider offline."
+        )

@@ -1,0 +1,306 @@
+"""The knowledge index in Chroma: ingest notes and cases by structure, search with filters.
+
+Ingestion is idempotent: every chunk carries a content hash; only new or changed chunks are embedded
+and written, chunks whose source is gone are removed, and an unchanged corpus costs one read.
+All content is parsed and validated before the index is touched, so a broken file leaves the
+previous index as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from knowledge.cases import CASES_DIR, Case, load_case_file
+from rubric._base import Strict
+from rubric.errors import ContentError, RetrievalError
+from rubric.ids import CaseId, Stage, Topic
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
+
+    from interviewer.settings import Settings
+
+NOTES_DIR = Path(__file__).parent / "notes"
+ROOT = Path(__file__).parent
+COLLECTION = "mlsd_knowledge"
+MAX_CHUNK_CHARS = 1800
+BATCH = 64
+
+
+class Chunk(Strict):
+    id: str
+    text: str
+    source: str
+    """The file it came from, relative to `knowledge/`."""
+    stage: Stage | None = None
+    case: CaseId | None = None
+    topics: list[Topic] = []
+    title: str = ""
+    score: float = 0.0
+    """Cosine similarity to the query (search results only)."""
+
+    @property
+    def digest(self) -> str:
+        payload = self.model_dump_json(exclude={"score"})
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {
+            "source": self.source,
+            "stage": self.stage.value if self.stage else "",
+            "case": self.case.value if self.case else "",
+            "topics": ",".join(t.value for t in self.topics),
+            "title": self.title,
+            "hash": self.digest,
+        }
+        meta |= {f"topic_{t.value}": True for t in self.topics}
+        return meta
+
+    @classmethod
+    def from_hit(cls, id_: str, text: str, meta: dict[str, Any], distance: float) -> Chunk:
+        return cls(
+            id=id_,
+            text=text,
+            source=meta["source"],
+            stage=meta["stage"] or None,
+            case=meta["case"] or None,
+            topics=[t for t in meta["topics"].split(",") if t],
+            title=meta.get("title", ""),
+            score=round(1.0 - distance, 4),
+        )
+
+
+class FrontMatter(Strict):
+    title: str
+    stage: Stage | None = None
+    topics: list[Topic] = []
+    case: CaseId | None = None
+
+
+class IngestReport(BaseModel):
+    chunks: int
+    added: int
+    updated: int
+    removed: int
+    unchanged: int
+    seconds: float
+
+    def summary(self) -> str:
+        if not (self.added or self.updated or self.removed):
+            return f"Knowledge index up to date ({self.chunks} chunks, {self.seconds:.2f} s)."
+        return (
+            f"Knowledge index: {self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged ({self.chunks} chunks, {self.seconds:.2f} s)."
+        )
+
+
+# ---------------------------------------------------------------- reading the corpus
+
+
+def read_note(path: Path) -> tuple[FrontMatter, str]:
+    """Front matter and body of a note; errors name the file."""
+    text = path.read_text(encoding="utf-8")
+    if not text.startswith("---\n") or "\n---" not in text[4:]:
+        raise ContentError(f"{path}: a note must start with front matter between '---' lines")
+    head, body = text[4:].split("\n---", 1)
+    try:
+        return FrontMatter.model_validate(yaml.safe_load(head)), body.lstrip("-\n")
+    except (yaml.YAMLError, ValidationError) as exc:
+        raise ContentError(f"{path}: bad front matter: {exc}") from exc
+
+
+def _split(body: str) -> Iterator[tuple[str, str]]:
+    """(heading path, text) pieces of a Markdown body, split on headings, then by size."""
+    from langchain_text_splitters import MarkdownHeaderTextSplitter, RecursiveCharacterTextSplitter
+
+    by_heading = MarkdownHeaderTextSplitter(
+        headers_to_split_on=[("#", "h1"), ("##", "h2"), ("###", "h3")], strip_headers=False
+    )
+    by_size = RecursiveCharacterTextSplitter(chunk_size=MAX_CHUNK_CHARS, chunk_overlap=150)
+    for doc in by_heading.split_text(body):
+        heading = " › ".join(doc.metadata[k] for k in ("h1", "h2", "h3") if k in doc.metadata)
+        for piece in by_size.split_text(doc.page_content):
+            yield heading, piece
+
+
+def note_chunks(path: Path) -> list[Chunk]:
+    meta, body = read_note(path)
+    source = path.relative_to(ROOT).as_posix()
+    return [
+        Chunk(
+            id=f"{source}#{n}",
+            text=text,
+            source=source,
+            stage=meta.stage,
+            case=meta.case,
+            topics=meta.topics,
+            title=heading or meta.title,
+        )
+        for n, (heading, text) in enumerate(_split(body))
+    ]
+
+
+def case_chunks(case: Case) -> list[Chunk]:
+    source = f"cases/{case.id.value}.yaml"
+    sheet = "\n".join(f"- {f.id}: {f.answer}" for f in case.requirements)
+    chunks = [
+        Chunk(
+            id=f"{source}#brief",
+            source=source,
+            case=case.id,
+            title=f"{case.title}: brief",
+            text=f"# {case.title}\n\n{case.prompt.strip()}\n\n## Requirement sheet\n{sheet}",
+        )
+    ]
+    for stage, plan in case.stages.items():
+        ideas = "\n".join(f"- {i.text}" for i in plan.ideas)
+        wrong = "\n".join(f"- Mistake: {m.text} {m.correction}" for m in plan.misconceptions)
+        chunks.append(
+            Chunk(
+                id=f"{source}#{stage.value}",
+                source=source,
+                case=case.id,
+                stage=stage,
+                topics=plan.topics,
+                title=f"{case.title}: {stage.label}",
+                text=f"# {case.title}: {stage.label}\n\n{plan.question}\n\n"
+                f"A strong answer:\n{ideas}\n\n{wrong}".strip(),
+            )
+        )
+    for n, (heading, text) in enumerate(_split(case.notes)):
+        chunks.append(
+            Chunk(
+                id=f"{source}#notes{n}", source=source, case=case.id, text=text, title=heading or case.title
+            )
+        )
+    return chunks
+
+
+def corpus() -> list[Chunk]:
+    """Every chunk of the shipped knowledge, validated; raises before anything is written."""
+    chunks = [c for path in sorted(NOTES_DIR.rglob("*.md")) for c in note_chunks(path)]
+    chunks += [c for path in sorted(CASES_DIR.glob("*.yaml")) for c in case_chunks(load_case_file(path))]
+    return chunks
+
+
+# ---------------------------------------------------------------- the index
+
+
+class KnowledgeIndex:
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> KnowledgeIndex:
+        import chromadb
+
+        from knowledge.chroma import MiniLMEmbeddingFunction
+
+        try:
+            if settings.chroma_host:
+                client = chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port)
+            else:
+                settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+                client = chromadb.PersistentClient(path=str(settings.chroma_dir))
+            collection = client.get_or_create_collection(
+                COLLECTION,
+                embedding_function=MiniLMEmbeddingFunction(),  # type: ignore[arg-type]
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+        except Exception as exc:  # chromadb raises many kinds; the message carries the cause
+            raise RetrievalError(f"cannot open the knowledge index: {exc}") from exc
+        return cls(collection)
+
+    def ingest(self, rebuild: bool = False, progress: bool = False) -> IngestReport:
+        import time
+
+        started = time.perf_counter()
+        chunks = corpus()
+        if rebuild:
+            self._delete(self.collection.get(include=[])["ids"])
+        stored = self._stored_hashes()
+        fresh = [c for c in chunks if stored.get(c.id) != c.digest]
+        wanted = {c.id for c in chunks}
+        gone = [i for i in stored if i not in wanted]
+        self._upsert(fresh, progress)
+        self._delete(gone)
+        return IngestReport(
+            chunks=len(chunks),
+            added=sum(c.id not in stored for c in fresh),
+            updated=sum(c.id in stored for c in fresh),
+            removed=len(gone),
+            unchanged=len(chunks) - len(fresh),
+            seconds=round(time.perf_counter() - started, 3),
+        )
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def search(
+        self,
+        query: str,
+        stage: Stage | None = None,
+        case: CaseId | None = None,
+        topic: Topic | None = None,
+        k: int = 5,
+    ) -> list[Chunk]:
+        where = _where(stage, case, topic)
+        result = self.collection.query(
+            query_texts=[query],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        docs, metas, dists = result["documents"], result["metadatas"], result["distances"]
+        if docs is None or metas is None or dists is None:
+            raise RetrievalError("the index returned no documents for the query")
+        return [
+            Chunk.from_hit(i, d, dict(m), dist)
+            for i, d, m, dist in zip(result["ids"][0], docs[0], metas[0], dists[0], strict=True)
+        ]
+
+    def _stored_hashes(self) -> dict[str, str]:
+        got = self.collection.get(include=["metadatas"])
+        metas = got["metadatas"] or []
+        return {i: str(m.get("hash", "")) for i, m in zip(got["ids"], metas, strict=True)}
+
+    def _upsert(self, chunks: list[Chunk], progress: bool) -> None:
+        batches = [chunks[i : i + BATCH] for i in range(0, len(chunks), BATCH)]
+        for batch in _progress(batches, progress, "Embedding knowledge"):
+            self.collection.upsert(
+                ids=[c.id for c in batch],
+                documents=[c.text for c in batch],
+                metadatas=[c.metadata() for c in batch],
+            )
+
+    def _delete(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), 500):
+            self.collection.delete(ids=ids[i : i + 500])
+
+
+def _where(stage: Stage | None, case: CaseId | None, topic: Topic | None) -> dict[str, Any] | None:
+    clauses: list[dict[str, Any]] = []
+    if stage:
+        clauses.append({"stage": stage.value})
+    if case:
+        clauses.append({"case": {"$in": [case.value, ""]}})
+    if topic:
+        clauses.append({f"topic_{topic.value}": True})
+    if len(clauses) > 1:
+        return {"$and": clauses}
+    return clauses[0] if clauses else None
+
+
+def _progress(items: list[Any], show: bool, label: str) -> Iterator[Any]:
+    if not show or not items:
+        yield from items
+        return
+    from rich.progress import track
+
+    yield from track(items, description=label, transient=True)

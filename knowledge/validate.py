@@ -1,0 +1,57 @@
+"""Cross-checks content: every reference to a stage, criterion, case or topic must resolve.
+
+Run `python -m knowledge.validate` (or `mlsd validate`); each problem names the file and the id.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+from knowledge.cases import CASES_DIR, Case, load_case_file
+from rubric.errors import ContentError
+from rubric.schema import RUBRIC_FILE, Rubric, load_rubric
+
+
+def case_problems(case: Case, rubric: Rubric) -> Iterator[str]:
+    where = CASES_DIR / f"{case.id.value}.yaml"
+    for stage, plan in case.stages.items():
+        allowed = rubric.stages[stage].criterion_ids()
+        ids = [i.id for i in [*plan.ideas, *plan.misconceptions]]
+        for idea in plan.ideas:
+            if idea.criterion not in allowed:
+                yield (
+                    f"{where}: {stage.value}.{idea.id}: unknown criterion {idea.criterion!r}"
+                    f" (valid: {', '.join(allowed)})"
+                )
+        for dup in sorted({i for i in ids if ids.count(i) > 1}):
+            yield f"{where}: {stage.value}: id {dup!r} is used twice"
+
+
+def problems() -> list[str]:
+    """Every content problem found, as one line each."""
+    found: list[str] = []
+    try:
+        rubric = load_rubric(RUBRIC_FILE)
+    except ContentError as exc:
+        return [str(exc)]
+    for path in sorted(CASES_DIR.glob("*.yaml")):
+        try:
+            case = load_case_file(path)
+        except (ContentError, ValueError) as exc:
+            found.append(str(exc))
+            continue
+        found.extend(case_problems(case, rubric))
+    return found
+
+
+def main() -> int:
+    found = problems()
+    for line in found:
+        print(line, file=sys.stderr)
+    print(f"{len(found)} problem(s)" if found else "content OK")
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""Assessors turn an answer into coverage of a stage's expected ideas and misconceptions.
+
+One protocol, `Assessor.assess`. The offline `EmbeddingAssessor` follows expectation coverage in the
+style of AutoTutor: an idea is covered when a sentence of the answer says it outright (a cue) or is
+close enough in meaning to one of the idea's phrasings. Every quote is a verbatim slice of the answer.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import TYPE_CHECKING, Protocol
+
+from rubric._base import Strict
+from rubric.ids import Stage
+
+if TYPE_CHECKING:
+    from knowledge.cases import Case, StagePlan
+    from knowledge.embedding import Vectors
+
+_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)")
+_CLAUSE = re.compile(r"[^,]+")
+_NEGATION = re.compile(
+    r"\b(?:not|never|no|avoid\w*|don'?t|doesn'?t|shouldn'?t|wouldn'?t|won'?t|instead|rather than"
+    r"|without|against|wrong|mistake|misleading|leak\w*|bad|naive)\b",
+    re.IGNORECASE,
+)
+
+
+class Coverage(Strict):
+    """What one answer covered, with evidence quoted verbatim from it."""
+
+    met: dict[str, list[str]] = {}
+    misconceptions: dict[str, list[str]] = {}
+
+
+class Assessor(Protocol):
+    name: str
+
+    def assess(self, case: Case, stage: Stage, text: str) -> Coverage: ...
+
+
+def sentences(text: str) -> list[str]:
+    """The answer's sentences, each a verbatim substring of it."""
+    return [m.group().strip() for m in _SENTENCE.finditer(text) if len(m.group().strip()) > 2]
+
+
+def _segments(sentence: str) -> list[str]:
+    """The sentence and, when long, its comma-separated clauses (meaning gets diluted otherwise)."""
+    clauses = [c.strip() for c in _CLAUSE.findall(sentence) if len(c.split()) >= 3]
+    return [sentence, *clauses] if len(sentence.split()) > 18 and len(clauses) > 1 else [sentence]
+
+
+def _cue_hit(cues: list[str], sentence: str) -> bool:
+    return any(re.search(cue, sentence, re.IGNORECASE) for cue in cues)
+
+
+class EmbeddingAssessor:
+    """Offline: lexical cues first, then cosine similarity against the ideas' phrasings."""
+
+    name = "offline"
+
+    def __init__(self, threshold: float = 0.62, misconception_threshold: float = 0.85) -> None:
+        self.threshold = threshold
+        self.misconception_threshold = misconception_threshold
+
+    def assess(self, case: Case, stage: Stage, text: str) -> Coverage:
+        from knowledge.embedding import minilm
+
+        found = sentences(text)
+        if not found:
+            return Coverage()
+        owners = [(i, seg) for i, s in enumerate(found) for seg in _segments(s)]
+        vectors = minilm().embed([seg for _, seg in owners])
+        plan = case.plan(stage)
+        met: dict[str, list[str]] = {}
+        for idea, bank in zip(plan.ideas, _phrasing_bank(case.id, stage), strict=True):
+            quotes = self._matches(idea.cues, bank, found, owners, vectors, self.threshold)
+            if quotes:
+                met[idea.id] = quotes
+        wrong: dict[str, list[str]] = {}
+        for item, bank in zip(plan.misconceptions, _misconception_bank(case.id, stage), strict=True):
+            quotes = self._matches(item.cues, bank, found, owners, vectors, self.misconception_threshold)
+            quotes = [q for q in quotes if not _NEGATION.search(q)]
+            if quotes:
+                wrong[item.id] = quotes
+        return Coverage(met=met, misconceptions=wrong)
+
+    @staticmethod
+    def _matches(
+        cues: list[str],
+        bank: Vectors,
+        found: list[str],
+        owners: list[tuple[int, str]],
+        vectors: Vectors,
+        threshold: float,
+    ) -> list[str]:
+        hits = {i for i, s in enumerate(found) if _cue_hit(cues, s)}
+        if len(bank):
+            best = (vectors @ bank.T).max(axis=1)
+            hits |= {owners[j][0] for j, score in enumerate(best) if score >= threshold}
+        return [found[i] for i in sorted(hits)]
+
+
+def _plan(case_id: str, stage: Stage) -> StagePlan:
+    from knowledge.cases import load_case
+
+    return load_case(case_id).plan(stage)
+
+
+@cache
+def _phrasing_bank(case_id: str, stage: Stage) -> list[Vectors]:
+    from knowledge.embedding import minilm
+
+    return [minilm().embed([i.text, *i.phrasings]) for i in _plan(case_id, stage).ideas]
+
+
+@cache
+def _misconception_bank(case_id: str, stage: Stage) -> list[Vectors]:
+    from knowledge.embedding import minilm
+
+    return [minilm().embed(m.phrasings) for m in _plan(case_id, stage).misconceptions]

@@ -1,0 +1,35 @@
+"""Grade one answer to one stage against the rubric (the `mlsd grade` contract)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from knowledge.cases import load_case
+from rubric.errors import InputError
+from rubric.ids import CaseId, Stage
+from rubric.schema import load_rubric
+from rubric.scoring import StageScore, score_stage
+
+if TYPE_CHECKING:
+    from interviewer.session import Engine
+
+
+def grade_answer(engine: Engine, case_id: CaseId, stage: Stage, text: str, max_chars: int) -> StageScore:
+    from interviewer.session import normalise
+
+    text = normalise(text)
+    if not text:
+        raise InputError("The answer is empty: there is nothing to grade.")
+    if len(text) > max_chars:
+        raise InputError(f"Answers are limited to {max_chars:,} characters; this one has {len(text):,}.")
+    case = load_case(case_id)
+    coverage = engine.assessor.assess(case, stage, text)
+    return score_stage(
+        case,
+        stage,
+        coverage.met,
+        coverage.misconceptions,
+        criteria=load_rubric().stages[stage].criterion_ids(),
+        provider=engine.name,
+        prompt_version=engine.voice.version,
+    )

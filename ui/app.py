@@ -1,0 +1,180 @@
+"""The Streamlit chat: renders the interview's state and passes the candidate's text to it.
+
+Run with `mlsd app`. No business logic here: the session decides, this page displays. The
+session id travels in the URL (`?session=…`), so a refresh resumes where the interview was.
+"""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from interviewer.engines import build_engine
+from interviewer.models import Turn
+from interviewer.session import Engine, Interview
+from interviewer.settings import Settings
+from interviewer.store import Store
+from interviewer.tokens import use_cache_dir
+from knowledge.cases import available_cases, load_case
+from rubric.errors import InterviewerError
+from rubric.ids import CaseId, Level, Stage
+from rubric.scoring import Scorecard
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+ROLES = {"interviewer": "assistant", "candidate": "user"}
+
+
+@st.cache_resource
+def _services() -> tuple[Settings, Store, Engine]:
+    settings = Settings()
+    use_cache_dir(settings.tiktoken_dir)
+    return settings, Store(settings.db_url), build_engine(settings)
+
+
+def escape(text: str) -> str:
+    """Candidate text shown literally: no Markdown, no HTML, no links or images."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _interview() -> Interview | None:
+    session_id = st.query_params.get("session")
+    if not session_id:
+        return None
+    settings, store, engine = _services()
+    cached: Interview | None = st.session_state.get("interview")
+    if cached is None or cached.state.id != session_id:
+        cached = Interview.resume(session_id, store, engine, max_chars=settings.max_answer_chars)
+        st.session_state["interview"] = cached
+    return cached
+
+
+def _start(case: CaseId, level: Level) -> None:
+    settings, store, engine = _services()
+    interview = Interview.start(case, level, store, engine, max_chars=settings.max_answer_chars)
+    st.session_state["interview"] = interview
+    st.query_params["session"] = interview.state.id
+
+
+def sidebar(interview: Interview | None) -> None:
+    _, _, engine = _services()
+    with st.sidebar:
+        st.header("MLSD Interviewer")
+        st.caption(f"Engine: **{engine.name}** · voice {engine.voice.version}")
+        cases = available_cases()
+        case = st.selectbox("Case", cases, format_func=lambda c: load_case(c).title, key="case")
+        level = st.selectbox("Level", [lv.value for lv in Level], index=2, format_func=str.capitalize)
+        if (
+            st.button("Start a new interview", type="primary", width="stretch")
+            and case is not None
+            and level is not None
+        ):
+            _start(case, Level(level))
+            st.rerun()
+        if interview is not None:
+            stage_tracker(interview)
+            controls(interview)
+
+
+def stage_tracker(interview: Interview) -> None:
+    st.subheader("Stages")
+    order = list(Stage)
+    current = order.index(interview.state.stage)
+    for index, stage in enumerate(order):
+        if interview.finished or index < current:
+            st.markdown(f"✓ ~~{stage.number}. {stage.label}~~")
+        elif index == current:
+            st.markdown(f"**▸ {stage.number}. {stage.label}**")
+        else:
+            st.markdown(f"{stage.number}. {stage.label}")
+    st.progress((7 if interview.finished else current) / 7)
+
+
+def controls(interview: Interview) -> None:
+    if interview.finished:
+        return
+    hint, skip, end = st.columns(3)
+    for column, label, command in ((hint, "Hint", "/hint"), (skip, "Skip", "/skip"), (end, "End", "/end")):
+        if column.button(label, width="stretch", key=f"cmd{command}"):
+            _send(interview, command)
+
+
+def show_turn(turn: Turn) -> None:
+    with st.chat_message(ROLES[turn.role]):
+        if turn.role == "candidate":
+            st.markdown(escape(turn.text))
+        else:
+            st.markdown(turn.text)
+            st.caption(f"{turn.stage.number}/7 · {turn.move.value if turn.move else ''} · {turn.engine}")
+
+
+def show_scorecard(card: Scorecard) -> None:
+    st.subheader("Scorecard")
+    st.metric("Overall", f"{card.overall:.2f} / 4", help="Mean stage score after hint penalties")
+    st.markdown(
+        f"Recommendation for **{card.level.value}**: **{card.recommendation.value.replace('_', ' ')}**"
+    )
+    rows = [
+        {
+            "stage": s.stage.label,
+            "score": s.score,
+            "gaps": ", ".join(g.value for g in s.gaps),
+            "hints": s.hints,
+        }
+        for s in card.stages
+    ]
+    st.bar_chart({r["stage"]: r["score"] for r in rows}, y_label="score (1-4)", horizontal=True)
+    st.dataframe(rows, hide_index=True, width="stretch")
+    for s in card.stages:
+        with st.expander(f"{s.stage.label}: {s.score}/4"):
+            st.text(s.feedback)
+            for c in s.criteria:
+                st.markdown(f"**{c.id}**: {c.score}/4")
+                for quote in c.evidence:
+                    st.markdown(f"> {escape(quote)}")
+
+
+def _send(interview: Interview, text: str) -> None:
+    try:
+        replies = interview.submit(text)
+        st.session_state.pop("rejected", None)
+        transient = [t.text for t in replies if t not in interview.turns]  # e.g. "I didn't get an answer"
+        st.session_state["notice"] = transient[0] if transient else None
+    except InterviewerError as exc:
+        st.session_state["rejected"] = (text, str(exc))
+    st.rerun()
+
+
+def main() -> None:
+    st.set_page_config(page_title="MLSD Interviewer", layout="wide")
+    interview = _interview()
+    sidebar(interview)
+    if interview is None:
+        st.title("Machine-learning system design: mock interview")
+        st.markdown(
+            "Pick a case and a level in the sidebar, then **Start a new interview**. "
+            "The interviewer walks you through seven stages, asks follow-ups on what you miss, "
+            "and grades every stage. Ask clarifying questions any time; type `/hint`, `/skip` or `/end`."
+        )
+        return
+    st.title(load_case(interview.state.case).title)
+    for turn in interview.turns:
+        show_turn(turn)
+    if interview.finished and interview.state.scorecard:
+        show_scorecard(interview.state.scorecard)
+        return
+    if st.session_state.get("notice"):
+        with st.chat_message("assistant"):
+            st.markdown(st.session_state["notice"])
+    rejected = st.session_state.get("rejected")
+    if rejected:
+        st.error(rejected[1])
+        kept = st.text_area("Your text (kept, edit and send again)", rejected[0], height=200)
+        if st.button("Send edited answer"):
+            _send(interview, kept)
+    text = st.chat_input("Your answer, or a clarifying question")
+    if text is not None:
+        _send(interview, text)
+
+
+main()

@@ -1,0 +1,97 @@
+"""Rich rendering for the terminal. Candidate text is printed as plain text, never as markup."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from rubric.errors import InputError
+
+if TYPE_CHECKING:
+    from interviewer.doctor import Check
+    from interviewer.models import Turn
+    from interviewer.session import Interview
+    from knowledge.index import Chunk
+    from rubric.scoring import Scorecard, StageScore
+
+console = Console()
+HELP = "Commands: /hint for a hint, /skip to move to the next stage, /end to finish. Ctrl+D also ends."
+
+
+def print_turn(turn: Turn) -> None:
+    if turn.role == "candidate":
+        console.print(Text("you › ", style="bold cyan") + Text(turn.text))
+        return
+    title = (
+        f"{turn.stage.number}/7 {turn.stage.label} · {turn.move.value if turn.move else ''} · {turn.engine}"
+    )
+    console.print(Panel(Markdown(turn.text), title=title, title_align="left", border_style="magenta"))
+
+
+def converse(session: Interview) -> None:
+    console.print(Text(HELP, style="dim"))
+    for turn in session.turns:
+        print_turn(turn)
+    while not session.finished:
+        try:
+            text = console.input("[bold cyan]you ›[/] ")
+        except (EOFError, KeyboardInterrupt):
+            text = "/end"
+            console.print()
+        try:
+            replies = session.submit(text)
+        except InputError as exc:
+            console.print(Text(str(exc), style="bold red"))
+            continue
+        for turn in replies:
+            print_turn(turn)
+    if session.state.scorecard:
+        print_scorecard(session.state.scorecard)
+
+
+def print_transcript(session: Interview) -> None:
+    for turn in session.turns:
+        print_turn(turn)
+    if session.state.scorecard:
+        print_scorecard(session.state.scorecard)
+
+
+def print_scorecard(card: Scorecard) -> None:
+    table = Table(
+        "stage", "score", "gaps", "hints", title=f"Scorecard · {card.case.value} · {card.level.value}"
+    )
+    for s in card.stages:
+        table.add_row(s.stage.label, f"{s.score}/4", ", ".join(g.value for g in s.gaps) or "-", str(s.hints))
+    console.print(table)
+    console.print(f"Overall {card.overall:.2f}/4 → [bold]{card.recommendation.value}[/]")
+
+
+def print_stage_score(score: StageScore) -> None:
+    table = Table(
+        "criterion", "score", "evidence", title=f"{score.case.value} · {score.stage.value}: {score.score}/4"
+    )
+    for c in score.criteria:
+        table.add_row(c.id, str(c.score), Text("\n".join(c.evidence) or "-"))
+    console.print(table)
+    console.print(f"Gaps: {', '.join(g.value for g in score.gaps) or 'none'}")
+    console.print(Text(score.feedback))
+
+
+def print_chunks(chunks: list[Chunk]) -> None:
+    for rank, chunk in enumerate(chunks, 1):
+        topics = ",".join(chunk.topics) or "-"
+        meta = f"{chunk.source} · stage={chunk.stage or '-'} · case={chunk.case or '-'} · topics={topics}"
+        console.print(Panel(Text(chunk.text[:600]), title=f"{rank}. {chunk.score:.3f}", subtitle=meta))
+
+
+def print_checks(checks: list[Check]) -> None:
+    table = Table("check", "status", "detail")
+    colours = {"ok": "green", "missing": "red", "info": "cyan"}
+    for c in checks:
+        table.add_row(c.name, f"[{colours.get(c.status, 'white')}]{c.status}[/]", Text(c.detail))
+    console.print(table)
