@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec
 
 import typer
 
+from rubric.errors import ConfigError, ContentError, InputError, InterviewerError
 from rubric.ids import CaseId, Level, ProviderName, Stage, Topic
 
 if TYPE_CHECKING:
     from interviewer.session import Interview
     from interviewer.settings import Settings
+
+P = ParamSpec("P")
 
 
 class Format(StrEnum):
@@ -59,13 +64,22 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def main() -> None:
-    from rubric.errors import InterviewerError
+    app()
 
-    try:
-        app()
-    except InterviewerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2 if exc.__class__.__name__ in ("ContentError", "InputError") else 1)
+
+def handled(fn: Callable[P, None]) -> Callable[P, None]:
+    """Our errors end the command with their message: exit 2 for bad input or settings, else 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            fn(*args, **kwargs)
+        except (ConfigError, ContentError, InputError) as exc:
+            _fail(str(exc), code=2)
+        except InterviewerError as exc:
+            _fail(str(exc), code=1)
+
+    return wrapper
 
 
 # ---------------------------------------------------------------- listings
@@ -85,18 +99,21 @@ def _listing(rows: list[dict[str, str]], fmt: Format) -> None:
 
 
 @app.command()
+@handled
 def stages(fmt: FormatOpt = Format.text) -> None:
     """List the seven stage ids, in interview order."""
     _listing([{"id": s.value, "title": s.label} for s in Stage], fmt)
 
 
 @app.command()
+@handled
 def topics(fmt: FormatOpt = Format.text) -> None:
     """List the topic ids the interviewer probes."""
     _listing([{"id": t.value} for t in Topic], fmt)
 
 
 @app.command()
+@handled
 def cases(fmt: FormatOpt = Format.text) -> None:
     """List the case studies."""
     from knowledge.cases import available_cases, load_case
@@ -111,6 +128,7 @@ def cases(fmt: FormatOpt = Format.text) -> None:
 
 
 @app.command()
+@handled
 def interview(
     case: Annotated[CaseId, typer.Option(help="Case id (see `mlsd cases`).")] = CaseId.ad_click_prediction,
     level: Annotated[Level, typer.Option(help="The level you are interviewing for.")] = Level.senior,
@@ -161,6 +179,7 @@ def _converse(session: Interview) -> None:
 
 
 @app.command()
+@handled
 def grade(
     case: Annotated[CaseId, typer.Option(help="Case id.")],
     stage: Annotated[Stage, typer.Option(help="Stage id.")],
@@ -196,6 +215,7 @@ def _read(path: Path) -> str:
 
 
 @app.command()
+@handled
 def ingest(
     rebuild: Annotated[bool, typer.Option(help="Drop the index and build it again.")] = False,
     fmt: FormatOpt = Format.text,
@@ -209,6 +229,7 @@ def ingest(
 
 
 @knowledge_app.command("search")
+@handled
 def knowledge_search(
     query: str,
     stage: Annotated[Stage | None, typer.Option(help="Only this stage.")] = None,
@@ -231,6 +252,7 @@ def knowledge_search(
 
 
 @app.command()
+@handled
 def validate() -> None:
     """Check every case and the rubric for broken references; names the file and the id."""
     from knowledge.validate import main as run
@@ -242,6 +264,7 @@ def validate() -> None:
 
 
 @app.command("app")
+@handled
 def run_app(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
     provider: ProviderOpt = None,
@@ -269,6 +292,8 @@ def run_app(
         str(port),
         "--server.headless",
         "true",
+        "--client.toolbarMode",
+        "viewer",
         "--browser.gatherUsageStats",
         "false",
     ]
@@ -279,6 +304,7 @@ def run_app(
 
 
 @app.command()
+@handled
 def doctor(fmt: FormatOpt = Format.text) -> None:
     """What is configured, what is missing, and what to do about it."""
     from interviewer.doctor import checks

@@ -129,9 +129,9 @@ def _split(body: str) -> Iterator[tuple[str, str]]:
             yield heading, piece
 
 
-def note_chunks(path: Path) -> list[Chunk]:
+def note_chunks(path: Path, root: Path = ROOT) -> list[Chunk]:
     meta, body = read_note(path)
-    source = path.relative_to(ROOT).as_posix()
+    source = path.relative_to(root).as_posix()
     return [
         Chunk(
             id=f"{source}#{n}",
@@ -182,10 +182,10 @@ def case_chunks(case: Case) -> list[Chunk]:
     return chunks
 
 
-def corpus() -> list[Chunk]:
-    """Every chunk of the shipped knowledge, validated; raises before anything is written."""
-    chunks = [c for path in sorted(NOTES_DIR.rglob("*.md")) for c in note_chunks(path)]
-    chunks += [c for path in sorted(CASES_DIR.glob("*.yaml")) for c in case_chunks(load_case_file(path))]
+def corpus(notes_dir: Path = NOTES_DIR, cases_dir: Path = CASES_DIR) -> list[Chunk]:
+    """Every chunk of the knowledge, validated; raises before anything is written."""
+    chunks = [c for path in sorted(notes_dir.rglob("*.md")) for c in note_chunks(path, notes_dir.parent)]
+    chunks += [c for path in sorted(cases_dir.glob("*.yaml")) for c in case_chunks(load_case_file(path))]
     return chunks
 
 
@@ -217,11 +217,14 @@ class KnowledgeIndex:
             raise RetrievalError(f"cannot open the knowledge index: {exc}") from exc
         return cls(collection)
 
-    def ingest(self, rebuild: bool = False, progress: bool = False) -> IngestReport:
+    def ingest(
+        self, chunks: list[Chunk] | None = None, rebuild: bool = False, progress: bool = False
+    ) -> IngestReport:
+        """Bring the index in line with `chunks` (default: the shipped corpus)."""
         import time
 
         started = time.perf_counter()
-        chunks = corpus()
+        chunks = corpus() if chunks is None else chunks
         if rebuild:
             self._delete(self.collection.get(include=[])["ids"])
         stored = self._stored_hashes()

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 from knowledge.cases import CASES_DIR, Case, load_case_file
 from rubric.errors import ContentError
 from rubric.schema import RUBRIC_FILE, Rubric, load_rubric
 
 
-def case_problems(case: Case, rubric: Rubric) -> Iterator[str]:
-    where = CASES_DIR / f"{case.id.value}.yaml"
+def case_problems(case: Case, rubric: Rubric, where: Path) -> Iterator[str]:
     for stage, plan in case.stages.items():
         allowed = rubric.stages[stage].criterion_ids()
         ids = [i.id for i in [*plan.ideas, *plan.misconceptions]]
@@ -28,20 +28,20 @@ def case_problems(case: Case, rubric: Rubric) -> Iterator[str]:
             yield f"{where}: {stage.value}: id {dup!r} is used twice"
 
 
-def problems() -> list[str]:
+def problems(cases_dir: Path = CASES_DIR, rubric_file: Path = RUBRIC_FILE) -> list[str]:
     """Every content problem found, as one line each."""
     found: list[str] = []
     try:
-        rubric = load_rubric(RUBRIC_FILE)
+        rubric = load_rubric(rubric_file)
     except ContentError as exc:
         return [str(exc)]
-    for path in sorted(CASES_DIR.glob("*.yaml")):
+    for path in sorted(cases_dir.glob("*.yaml")):
         try:
             case = load_case_file(path)
         except (ContentError, ValueError) as exc:
             found.append(str(exc))
             continue
-        found.extend(case_problems(case, rubric))
+        found.extend(case_problems(case, rubric, path))
     return found
 
 

@@ -82,7 +82,7 @@ def stage_tracker(interview: Interview) -> None:
     current = order.index(interview.state.stage)
     for index, stage in enumerate(order):
         if interview.finished or index < current:
-            st.markdown(f"✓ ~~{stage.number}. {stage.label}~~")
+            st.markdown(f":gray[✓ {stage.number}. {stage.label}]")
         elif index == current:
             st.markdown(f"**▸ {stage.number}. {stage.label}**")
         else:

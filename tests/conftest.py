@@ -1,0 +1,53 @@
+"""Shared fixtures: a private data folder per test, the offline engine, a store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from interviewer.engines import build_engine
+from interviewer.session import Engine, Interview
+from interviewer.settings import Settings
+from interviewer.store import Store
+from interviewer.tokens import use_cache_dir
+from rubric.ids import CaseId, Level
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS = ROOT / "evals" / "scripts"
+
+
+@pytest.fixture(autouse=True)
+def _private_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test sees the developer's data folder, keys or provider choice."""
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "MLSD_PROVIDER",
+        "MLSD_DATABASE_URL",
+        "MLSD_CHROMA_HOST",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MLSD_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.fixture
+def settings() -> Settings:
+    settings = Settings()
+    use_cache_dir(settings.tiktoken_dir)
+    return settings
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    return Store(settings.db_url)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    return build_engine(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def interview(store: Store, engine: Engine) -> Interview:
+    return Interview.start(CaseId.harmful_content_detection, Level.senior, store, engine)

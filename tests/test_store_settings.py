@@ -1,0 +1,67 @@
+"""Persistence through SQLAlchemy, and settings that name what is missing and keep secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from interviewer.doctor import checks
+from interviewer.engines import build_engine
+from interviewer.models import SessionState, Turn
+from interviewer.settings import Settings
+from interviewer.store import Store
+from rubric.errors import ConfigError
+from rubric.ids import CaseId, Level, ProviderName, Stage
+
+
+def test_sessions_and_turns_round_trip_in_any_sqlalchemy_url(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'nested' / 'db.sqlite3'}")
+    state = SessionState(
+        id="s1", case=CaseId.news_feed, level=Level.staff, provider="offline", prompt_version="v"
+    )
+    store.create(state)
+    turns = [Turn(role="candidate", stage=Stage.framing, text="<b>hello</b> ü")]
+    state.handled = 1
+    store.append("s1", turns, state)
+    loaded = store.load("s1")
+    assert loaded is not None
+    assert loaded[0] == state
+    assert loaded[1] == turns
+    assert [s.id for s in store.recent()] == ["s1"]
+
+
+def test_the_database_defaults_to_sqlite_in_the_data_folder(settings: Settings) -> None:
+    assert settings.db_url == f"sqlite:///{settings.data_dir / 'mlsd.sqlite3'}"
+
+
+def test_openai_without_a_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLSD_PROVIDER", "openai")
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        build_engine(Settings(_env_file=None))  # type: ignore[call-arg]
+
+
+def test_secrets_stay_out_of_reprs_dumps_and_doctor(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-test-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    monkeypatch.setenv("MLSD_DATABASE_URL", "postgresql://user:hunter2@localhost/db")
+    settings = Settings(_env_file=None, provider=ProviderName.openai)  # type: ignore[call-arg]
+    assert settings.api_key() == secret
+    for text in (repr(settings), settings.model_dump_json(), str([c.model_dump() for c in checks(settings)])):
+        assert secret not in text
+    assert "hunter2" not in str([c.model_dump() for c in checks(settings)])
+
+
+def test_doctor_reports_each_offline_asset(settings: Settings) -> None:
+    found = {c.name: c.status for c in checks(settings)}
+    assert found["embedding model (MiniLM int8 ONNX)"] == "ok"
+    assert found["embedding tokenizer"] == "ok"
+    assert found["tiktoken encodings"] == "ok"
+    assert found["knowledge index"] == "missing"  # nothing ingested in this private data folder
+    assert found["provider"] == "ok"
+
+
+def test_token_counts_work_offline(settings: Settings) -> None:
+    from interviewer.tokens import count_tokens
+
+    assert count_tokens("training-serving skew") > 2
