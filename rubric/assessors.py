@@ -70,36 +70,50 @@ class EmbeddingAssessor:
         found = sentences(text)
         if not found:
             return Coverage()
-        owners = [(i, seg) for i, s in enumerate(found) for seg in _segments(s)]
-        vectors = minilm().embed([seg for _, seg in owners])
+        owners = [i for i, s in enumerate(found) for _ in _segments(s)]
+        vectors = minilm().embed([seg for s in found for seg in _segments(s)])
         plan = case.plan(stage)
-        met: dict[str, list[str]] = {}
-        for idea, bank in zip(plan.ideas, _phrasing_bank(case.id, stage), strict=True):
-            quotes = self._matches(idea.cues, bank, found, owners, vectors, self.threshold)
-            if quotes:
-                met[idea.id] = quotes
-        wrong: dict[str, list[str]] = {}
-        for item, bank in zip(plan.misconceptions, _misconception_bank(case.id, stage), strict=True):
-            quotes = self._matches(item.cues, bank, found, owners, vectors, self.misconception_threshold)
-            quotes = [q for q in quotes if not _NEGATION.search(q)]
-            if quotes:
-                wrong[item.id] = quotes
+        ideas = _semantic_hits(vectors, owners, _phrasing_bank(case.id, stage), self.threshold)
+        met = {
+            idea.id: quotes
+            for idea, hits in zip(plan.ideas, ideas, strict=True)
+            if (quotes := _quotes(found, hits, idea.cues))
+        }
+        banks = _misconception_bank(case.id, stage)
+        wrong_hits = _semantic_hits(vectors, owners, banks, self.misconception_threshold)
+        wrong = {
+            item.id: quotes
+            for item, hits in zip(plan.misconceptions, wrong_hits, strict=True)
+            if (quotes := [q for q in _quotes(found, hits, item.cues) if not _NEGATION.search(q)])
+        }
         return Coverage(met=met, misconceptions=wrong)
 
-    @staticmethod
-    def _matches(
-        cues: list[str],
-        bank: Vectors,
-        found: list[str],
-        owners: list[tuple[int, str]],
-        vectors: Vectors,
-        threshold: float,
-    ) -> list[str]:
-        hits = {i for i, s in enumerate(found) if _cue_hit(cues, s)}
-        if len(bank):
-            best = (vectors @ bank.T).max(axis=1)
-            hits |= {owners[j][0] for j, score in enumerate(best) if score >= threshold}
-        return [found[i] for i in sorted(hits)]
+
+def _semantic_hits(
+    vectors: Vectors, owners: list[int], banks: list[Vectors], threshold: float
+) -> list[set[int]]:
+    """Per item, the sentences whose closest item it is, at `threshold` or above.
+
+    Each segment is credited to one item only (its best match), so a sentence about one idea does
+    not also count for a neighbouring idea of the same stage.
+    """
+    hits: list[set[int]] = [set() for _ in banks]
+    if not banks or not len(vectors):
+        return hits
+    import numpy as np
+
+    scores = np.stack([(vectors @ bank.T).max(axis=1) for bank in banks], axis=1)
+    for segment, row in enumerate(scores):
+        best = int(row.argmax())
+        if row[best] >= threshold:
+            hits[best].add(owners[segment])
+    return hits
+
+
+def _quotes(found: list[str], semantic: set[int], cues: list[str]) -> list[str]:
+    """Sentences that say the item outright (a cue) or mean it (semantic), in answer order."""
+    hits = semantic | {i for i, s in enumerate(found) if _cue_hit(cues, s)}
+    return [found[i] for i in sorted(hits)]
 
 
 def _plan(case_id: str, stage: Stage) -> StagePlan:

@@ -93,7 +93,7 @@ def _send(page: Page, text: str) -> None:
 def test_a_person_completes_an_interview_in_the_browser(app_url: str, page: Page) -> None:
     page.goto(app_url)
     page.get_by_role("button", name="Start a new interview").click()
-    expect(page.get_by_test_id("stChatMessage").first).to_contain_text("Welcome", timeout=20_000)
+    expect(page.get_by_test_id("stChatMessage").first).to_contain_text("1/7 · ask", timeout=20_000)
     expect(page.get_by_text("Engine:")).to_contain_text("offline")
     _send(page, "What latency budget and peak traffic do we have?")
     expect(page.get_by_test_id("stChatMessage").last).to_contain_text("ms")
