@@ -109,6 +109,8 @@ def load_case_file(path: Path) -> Case:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         case = Case.model_validate(data)
+    except OSError as exc:
+        raise ContentError(f"{path}: cannot read the case ({exc.strerror})") from exc
     except (yaml.YAMLError, ValidationError) as exc:
         raise ContentError(f"{path}: {exc}") from exc
     if case.id != path.stem:

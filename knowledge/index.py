@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from knowledge.cases import CASES_DIR, Case, load_case_file
+from knowledge.lexical import BM25, reciprocal_rank_fusion
 from rubric._base import Strict
 from rubric.errors import ContentError, RetrievalError
 from rubric.ids import CaseId, Stage, Topic
@@ -43,7 +45,7 @@ class Chunk(Strict):
     topics: list[Topic] = []
     title: str = ""
     score: float = 0.0
-    """Cosine similarity to the query (search results only)."""
+    """Search results only: the fused rank score (hybrid) or the cosine similarity (dense)."""
 
     @property
     def digest(self) -> str:
@@ -192,9 +194,16 @@ def corpus(notes_dir: Path = NOTES_DIR, cases_dir: Path = CASES_DIR) -> list[Chu
 # ---------------------------------------------------------------- the index
 
 
+@dataclass(frozen=True)
+class _Lexical:
+    chunks: list[Chunk]
+    bm25: BM25
+
+
 class KnowledgeIndex:
     def __init__(self, collection: Collection) -> None:
         self.collection = collection
+        self._lexical: _Lexical | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> KnowledgeIndex:
@@ -233,6 +242,7 @@ class KnowledgeIndex:
         gone = [i for i in stored if i not in wanted]
         self._upsert(fresh, progress)
         self._delete(gone)
+        self._lexical = None
         return IngestReport(
             chunks=len(chunks),
             added=sum(c.id not in stored for c in fresh),
@@ -252,13 +262,24 @@ class KnowledgeIndex:
         case: CaseId | None = None,
         topic: Topic | None = None,
         k: int = 5,
+        mode: str = "hybrid",
     ) -> list[Chunk]:
-        where = _where(stage, case, topic)
+        """The k best chunks: embedding search fused with BM25 (mode="dense" for embeddings alone)."""
+        pool = max(20, 4 * k)
+        dense = self._dense(query, _where(stage, case, topic), pool)
+        if mode == "dense":
+            return dense[:k]
+        table = self._table()
+        allowed = [c for c in table.chunks if _admits(c, stage, case, topic)]
+        scores = dict(zip((c.id for c in table.chunks), table.bm25.scores(query), strict=True))
+        lexical = sorted((c for c in allowed if scores[c.id] > 0), key=lambda c: -scores[c.id])[:pool]
+        fused = reciprocal_rank_fusion([[c.id for c in dense], [c.id for c in lexical]])
+        by_id = {c.id: c for c in [*lexical, *dense]}
+        return [by_id[i].model_copy(update={"score": round(s, 5)}) for i, s in fused[:k]]
+
+    def _dense(self, query: str, where: dict[str, Any] | None, n: int) -> list[Chunk]:
         result = self.collection.query(
-            query_texts=[query],
-            n_results=k,
-            where=where,
-            include=["documents", "metadatas", "distances"],
+            query_texts=[query], n_results=n, where=where, include=["documents", "metadatas", "distances"]
         )
         docs, metas, dists = result["documents"], result["metadatas"], result["distances"]
         if docs is None or metas is None or dists is None:
@@ -267,6 +288,17 @@ class KnowledgeIndex:
             Chunk.from_hit(i, d, dict(m), dist)
             for i, d, m, dist in zip(result["ids"][0], docs[0], metas[0], dists[0], strict=True)
         ]
+
+    def _table(self) -> _Lexical:
+        """Every stored chunk with a BM25 index over title and text, built once per process."""
+        if self._lexical is None:
+            got = self.collection.get(include=["documents", "metadatas"])
+            docs, metas = got["documents"] or [], got["metadatas"] or []
+            chunks = [
+                Chunk.from_hit(i, d, dict(m), 1.0) for i, d, m in zip(got["ids"], docs, metas, strict=True)
+            ]
+            self._lexical = _Lexical(chunks, BM25([f"{c.title}\n{c.text}" for c in chunks]))
+        return self._lexical
 
     def _stored_hashes(self) -> dict[str, str]:
         got = self.collection.get(include=["metadatas"])
@@ -285,6 +317,15 @@ class KnowledgeIndex:
     def _delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 500):
             self.collection.delete(ids=ids[i : i + 500])
+
+
+def _admits(chunk: Chunk, stage: Stage | None, case: CaseId | None, topic: Topic | None) -> bool:
+    """The same filter as `_where`, for chunks in memory."""
+    return (
+        (stage is None or chunk.stage == stage)
+        and (case is None or chunk.case in (case, None))
+        and (topic is None or topic in chunk.topics)
+    )
 
 
 def _where(stage: Stage | None, case: CaseId | None, topic: Topic | None) -> dict[str, Any] | None:

@@ -86,6 +86,10 @@ class CaseId(StrEnum):
     similar_listings = "similar_listings"
     news_feed = "news_feed"
     people_you_may_know = "people_you_may_know"
+    fraud_detection = "fraud_detection"
+    search_ranking = "search_ranking"
+    eta_prediction = "eta_prediction"
+    llm_assistant = "llm_assistant"
 
 
 class Level(StrEnum):

@@ -6,16 +6,15 @@ Slow (a real server and browser), so it runs once, as one test.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
+
+from .servers import free_port, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -31,30 +30,9 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-results"
 pytestmark = pytest.mark.browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the app exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} did not become healthy in {timeout} s")
-
-
 @pytest.fixture
 def app_url(tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "MLSD_DATA_DIR": str(tmp_path / "data")}
     server = subprocess.Popen(
         [sys.executable, "-m", "interviewer.cli", "app", "--port", str(port)],
@@ -65,7 +43,7 @@ def app_url(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, server)
+        wait_for(f"{url}/_stcore/health", server)
         yield url
     finally:
         os.killpg(server.pid, 15)

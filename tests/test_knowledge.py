@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +17,8 @@ from knowledge.cases import CASES_DIR
 from knowledge.index import NOTES_DIR, KnowledgeIndex, corpus
 from rubric.errors import ContentError
 from rubric.ids import CaseId, Stage, Topic
+
+from .servers import free_port, wait_for
 
 NOTE = """---
 title: Splits
@@ -93,3 +100,35 @@ def test_the_shipped_corpus_parses() -> None:
     assert len({c.id for c in chunks}) == len(chunks)
     assert any(c.source.startswith("cases/") for c in chunks)
     assert NOTES_DIR.exists()
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    """A real `chroma run` on loopback, for the HttpClient path."""
+    port = free_port()
+    chroma = Path(sys.executable).with_name("chroma")
+    server = subprocess.Popen(
+        [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "srv")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", server)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=20)
+
+
+def test_ingest_and_search_through_a_chroma_server(
+    chroma_server: int, corpus_dirs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLSD_CHROMA_HOST", "127.0.0.1")
+    monkeypatch.setenv("MLSD_CHROMA_PORT", str(chroma_server))
+    index = KnowledgeIndex.from_settings(Settings())
+    report = index.ingest(corpus(*corpus_dirs))
+    assert report.added == report.chunks
+    assert index.ingest(corpus(*corpus_dirs)).added == 0
+    hits = index.search("random split on click logs", k=1)
+    assert hits[0].source == "notes/splits.md"
