@@ -47,6 +47,15 @@ class Move(Strict):
     """Ideas the interviewer states as it moves on (they no longer count for the candidate)."""
     retry: bool = False
     """An ask repeated because the answer was empty."""
+    time_left: TimeLeft | None = None
+    """For `/time`: what is left of the stage's and the interview's budget."""
+    assumption: str | None = None
+    """For a question the requirement sheet cannot answer: the assumption that now holds."""
+
+
+class TimeLeft(Strict):
+    stage_minutes: float
+    total_minutes: float
 
 
 class Turn(Strict):
@@ -82,6 +91,7 @@ class StageState(Strict):
     answers: int = 0
     facts: list[str] = []
     """Requirement-sheet facts revealed in this stage."""
+    started_at: datetime | None = None
 
     def hints(self) -> int:
         return sum(r.count(Rung.hint) for r in self.rungs.values())
@@ -95,6 +105,11 @@ class SessionState(Strict):
     prompt_version: str
     stage: Stage = Stage.clarifying_requirements
     stages: dict[Stage, StageState] = Field(default_factory=lambda: {s: StageState() for s in Stage})
+    started_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    minutes: float = 45.0
+    """The interview's time budget."""
+    assumptions: dict[str, str] = {}
+    """Questions the requirement sheet does not answer, and the assumption given for each."""
     handled: int = 0
     """How many stored turns the engine has already answered (resume picks up after these)."""
     finished: bool = False

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from interviewer.models import Move, MoveKind, Rung, SessionState, StageState
-from rubric.ids import CORE_TOPICS, Stage, Topic
+from interviewer.models import Move, MoveKind, Rung, SessionState, StageState, TimeLeft
+from rubric.ids import CORE_TOPICS, Level, Stage, Topic
 
 if TYPE_CHECKING:
     from knowledge.cases import Case, ExpectedIdea, Misconception
@@ -24,9 +25,19 @@ class Intent(StrEnum):
     skip = "skip"
     hint = "hint"
     end = "end"
+    time = "time"
 
 
-COMMANDS = {"/skip": Intent.skip, "/hint": Intent.hint, "/end": Intent.end}
+COMMANDS = {"/skip": Intent.skip, "/hint": Intent.hint, "/end": Intent.end, "/time": Intent.time}
+
+#: each stage's share of the time budget, by level: juniors spend longer on modelling, staff
+#: candidates on requirements, serving and operations
+STAGE_SHARES: dict[Level, dict[Stage, float]] = {
+    Level.junior: dict(zip(Stage, (0.10, 0.10, 0.18, 0.22, 0.16, 0.12, 0.12), strict=True)),
+    Level.mid: dict(zip(Stage, (0.10, 0.10, 0.18, 0.20, 0.16, 0.14, 0.12), strict=True)),
+    Level.senior: dict(zip(Stage, (0.12, 0.10, 0.16, 0.18, 0.16, 0.15, 0.13), strict=True)),
+    Level.staff: dict(zip(Stage, (0.14, 0.10, 0.14, 0.14, 0.16, 0.17, 0.15), strict=True)),
+}
 
 
 @dataclass(frozen=True)
@@ -78,20 +89,52 @@ def _rungs_left(st: StageState, item: str, config: PolicyConfig) -> list[Rung]:
     return [r for r in config.ladder if r not in used]
 
 
+def time_left(state: SessionState, now: datetime) -> TimeLeft:
+    """Minutes left in the current stage's share of the budget and in the whole interview."""
+    share = STAGE_SHARES[state.level][state.stage] * state.minutes
+    started = state.current.started_at or state.started_at
+    return TimeLeft(
+        stage_minutes=round(share - (now - started).total_seconds() / 60, 1),
+        total_minutes=round(state.minutes - (now - state.started_at).total_seconds() / 60, 1),
+    )
+
+
+def question_key(text: str) -> str:
+    return " ".join(sorted(set(re.findall(r"[a-z0-9]+", text.lower()))))
+
+
+def _clarify(case: Case, state: SessionState, text: str) -> Move:
+    facts = facts_asked(case, text)
+    if facts:
+        return Move(kind=MoveKind.clarify, stage=state.stage, facts=facts)
+    key = question_key(text)
+    assumption = state.assumptions.get(key, "Not fixed by the brief: the candidate states the assumption.")
+    return Move(kind=MoveKind.clarify, stage=state.stage, assumption=assumption)
+
+
 def next_move(
-    case: Case, state: SessionState, intent: Intent, text: str = "", config: PolicyConfig = PolicyConfig()
+    case: Case,
+    state: SessionState,
+    intent: Intent,
+    text: str = "",
+    config: PolicyConfig = PolicyConfig(),
+    now: datetime | None = None,
 ) -> Move:
     stage, st = state.stage, state.current
+    left = time_left(state, now) if now else None
     if intent is Intent.end:
         return Move(kind=MoveKind.wrap_up, stage=stage)
+    if intent is Intent.time:
+        return Move(kind=MoveKind.clarify, stage=stage, time_left=left)
     if intent is Intent.question:
-        return Move(kind=MoveKind.clarify, stage=stage, facts=facts_asked(case, text))
+        return _clarify(case, state, text)
     asserted = _exhausted(case, stage, st, config)
     if intent is Intent.skip:
         return _advance(stage, asserted)
     if intent is Intent.hint:
         return _hint(case, stage, st, config, asserted)
-    if st.probes >= config.max_probes:
+    out_of_time = left is not None and (left.stage_minutes <= 0 or left.total_minutes <= 0)
+    if st.probes >= config.max_probes or out_of_time:
         return _advance(stage, asserted)
     wrong = _open_misconception(case, stage, st)
     if wrong is not None:
@@ -104,9 +147,9 @@ def next_move(
             asserted=asserted,
         )
     for idea in _missed(case, stage, st):
-        left = _rungs_left(st, idea.id, config)
-        if left:
-            rung = left[0]
+        rungs = _rungs_left(st, idea.id, config)
+        if rungs:
+            rung = rungs[0]
             kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
             return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung, asserted=asserted)
     return _advance(stage, asserted)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from interviewer.models import Move, MoveKind, SessionState, Turn
-from interviewer.policy import Intent, PolicyConfig, classify, next_move, next_stage
+from interviewer.policy import Intent, PolicyConfig, classify, next_move, next_stage, question_key
 from knowledge.cases import Case, load_case
 from rubric.errors import InputError
 from rubric.ids import CaseId, Level, Stage
@@ -45,9 +47,10 @@ class Interview:
         engine: Engine,
         config: PolicyConfig | None = None,
         max_chars: int = 20_000,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.state, self.turns, self.store, self.engine = state, turns, store, engine
-        self.config, self.max_chars = config or PolicyConfig(), max_chars
+        self.config, self.max_chars, self.clock = config or PolicyConfig(), max_chars, clock
         self.case: Case = load_case(state.case)
 
     @classmethod
@@ -59,8 +62,10 @@ class Interview:
             provider=engine.name,
             prompt_version=engine.voice.version,
         )
-        store.create(state)
         interview = cls(state, [], store, engine, **kwargs)  # type: ignore[arg-type]
+        state.started_at = interview.clock()
+        state.current.started_at = state.started_at
+        store.create(state)
         text = engine.voice.opening(interview.case, seed=state.id)
         interview._commit(
             [interview._turn(Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements), text)]
@@ -107,7 +112,9 @@ class Interview:
             intent is Intent.question and self.state.stage is Stage.clarifying_requirements
         ):
             self._assess(text)  # in stage 1, the candidate's questions are the answer
-        move = next_move(self.case, self.state, intent, text, self.config)
+        move = next_move(self.case, self.state, intent, text, self.config, now=self.clock())
+        if move.assumption:
+            self.state.assumptions = {**self.state.assumptions, question_key(text): move.assumption}
         return self._commit(self._enact(move))
 
     def _assess(self, text: str) -> None:
@@ -137,6 +144,7 @@ class Interview:
         following = next_stage(stage)
         assert following is not None, "the policy wraps up after the last stage"
         self.state.stage = following
+        self.state.current.started_at = self.clock()
         text = self.engine.voice.ask(following, self.case, self._seed() + ":ask")
         return self._turn(Move(kind=MoveKind.ask, stage=following), text)
 

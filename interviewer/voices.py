@@ -70,7 +70,7 @@ class TemplateVoice:
     @staticmethod
     def _key(move: Move) -> str:
         if move.kind is MoveKind.clarify:
-            return "clarify" if move.facts else "clarify_unknown"
+            return "time" if move.time_left else "clarify" if move.facts else "clarify_unknown"
         if move.kind is MoveKind.hint:
             return "hint" if move.idea else "no_hint"
         if move.kind is MoveKind.probe:
@@ -84,6 +84,9 @@ class TemplateVoice:
         slots = {"stage_title": _lower_first(move.stage.label), "area": areas[move.stage.value]}
         facts = {f.id: f.answer for f in case.requirements}
         slots["facts"] = " ".join(facts[f] for f in move.facts)
+        if move.time_left:
+            slots["stage_minutes"] = f"{max(move.time_left.stage_minutes, 0):.0f}"
+            slots["total_minutes"] = f"{max(move.time_left.total_minutes, 0):.0f}"
         for idea in plan.ideas:
             if idea.id == move.idea:
                 slots |= {"hint": idea.hint, "idea_question": idea.question}

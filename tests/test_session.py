@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from interviewer.models import MoveKind
@@ -183,3 +185,29 @@ def test_the_interviewer_never_asks_the_same_question_twice(store: Store, engine
     interview = _played(store, engine, weak)
     said = [t.text for t in interview.turns if t.role == "interviewer"]
     assert len(said) == len(set(said))
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def test_time_runs_out_per_stage_and_slash_time_reports_it(store: Store, engine: Engine) -> None:
+    clock = _Clock()
+    interview = Interview.start(CaseId.ad_click_prediction, Level.senior, store, engine, clock=clock)
+    (report,) = interview.submit("/time")
+    assert report.move is MoveKind.clarify
+    assert "45" in report.text
+    interview.submit("I'd like to know the objective.")  # a weak answer: the policy would probe
+    clock.now += timedelta(minutes=30)
+    replies = interview.submit("Nothing more to add.")
+    assert [t.move for t in replies] == [MoveKind.advance, MoveKind.ask]
+
+
+def test_unanswerable_questions_get_a_recorded_assumption(interview: Interview) -> None:
+    (reply,) = interview.submit("Is the office dog friendly?")
+    assert reply.move is MoveKind.clarify
+    assert list(interview.state.assumptions.values())

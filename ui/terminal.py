@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rubric.scoring import Scorecard, StageScore
 
 console = Console()
-HELP = "Commands: /hint for a hint, /skip to move to the next stage, /end to finish. Ctrl+D also ends."
+HELP = "Commands: /hint for a hint, /skip for the next stage, /time for the time left, /end to finish."
 
 
 def print_turn(turn: Turn) -> None:
