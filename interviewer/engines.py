@@ -1,22 +1,42 @@
-"""Build the engine (voice and assessor) a provider name asks for."""
+"""Build the engine (voice and assessor) that a provider name asks for."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from interviewer.session import Engine
-from interviewer.settings import Settings
-from rubric.errors import ConfigError
 from rubric.ids import ProviderName
 
+if TYPE_CHECKING:
+    from interviewer.providers import ChatModel
+    from interviewer.settings import Settings
+    from interviewer.voices import Retriever
 
-def build_engine(settings: Settings) -> Engine:
-    from interviewer.voices import TemplateVoice
+
+def build_chat(settings: Settings) -> ChatModel:
+    """The chat model for the openai or local provider (the local server starts if it must)."""
+    from interviewer.providers.openai_chat import OpenAIChat
+
+    if settings.provider is ProviderName.local:
+        from interviewer.providers.local import ALIAS, LocalServer
+
+        server = LocalServer(settings.local_port)
+        if settings.local_autostart:
+            server.start()
+        return OpenAIChat(ALIAS, "local", server.base_url, settings.timeout_s, provider="local")
+    return OpenAIChat(settings.model, settings.api_key(), settings.openai_base_url, settings.timeout_s)
+
+
+def build_engine(
+    settings: Settings, chat: ChatModel | None = None, retriever: Retriever | None = None
+) -> Engine:
+    from interviewer.voices import LLMVoice, TemplateVoice
     from rubric.assessors import EmbeddingAssessor
 
-    if settings.provider is ProviderName.offline:
-        return Engine(name="offline", assessor=EmbeddingAssessor(), voice=TemplateVoice())
-    if settings.provider is ProviderName.openai:
-        settings.api_key()  # names the missing variable before anything else happens
-    raise ConfigError(
-        f"The {settings.provider.value} provider is not available in this build yet; "
-        "use --provider offline (the default, no key needed)."
+    template = TemplateVoice()
+    if settings.provider is ProviderName.offline and chat is None:
+        return Engine(provider="offline", assessor=EmbeddingAssessor(), voice=template, fallback=template)
+    voice = LLMVoice(chat or build_chat(settings), draft=template, retriever=retriever)
+    return Engine(
+        provider=settings.provider.value, assessor=EmbeddingAssessor(), voice=voice, fallback=template
     )

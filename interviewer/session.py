@@ -11,25 +11,36 @@ from typing import TYPE_CHECKING
 
 from interviewer.models import Move, MoveKind, SessionState, Turn
 from interviewer.policy import Intent, PolicyConfig, classify, next_move, next_stage, question_key
+from interviewer.voices import VoiceContext
 from knowledge.cases import Case, load_case
-from rubric.errors import InputError
+from rubric.errors import InputError, ProviderError
 from rubric.ids import CaseId, Level, Stage
 from rubric.schema import load_rubric
 from rubric.scoring import Scorecard, build_scorecard, score_stage
 
 if TYPE_CHECKING:
     from interviewer.store import Store
-    from interviewer.voices import TemplateVoice
+    from interviewer.voices import TemplateVoice, Voice
     from rubric.assessors import Assessor
+
+OnToken = Callable[[str], None]
 
 
 @dataclass(frozen=True)
 class Engine:
-    """What speaks and what judges; `name` is shown wherever the interviewer speaks."""
+    """What speaks and what judges. The template voice asks the curated stage questions and
+    speaks whenever the main voice fails."""
 
-    name: str
+    provider: str
+    """offline, openai or local."""
     assessor: Assessor
-    voice: TemplateVoice
+    voice: Voice
+    fallback: TemplateVoice
+
+    @property
+    def name(self) -> str:
+        """Shown wherever the interviewer speaks, e.g. `offline` or `openai:gpt-4o-mini`."""
+        return self.voice.name
 
 
 def normalise(text: str) -> str:
@@ -51,6 +62,7 @@ class Interview:
     ) -> None:
         self.state, self.turns, self.store, self.engine = state, turns, store, engine
         self.config, self.max_chars, self.clock = config or PolicyConfig(), max_chars, clock
+        self.on_token: OnToken | None = None
         self.case: Case = load_case(state.case)
 
     @classmethod
@@ -59,14 +71,14 @@ class Interview:
             id=uuid.uuid4().hex,
             case=case,
             level=level,
-            provider=engine.name,
+            provider=engine.provider,
             prompt_version=engine.voice.version,
         )
         interview = cls(state, [], store, engine, **kwargs)  # type: ignore[arg-type]
         state.started_at = interview.clock()
         state.current.started_at = state.started_at
         store.create(state)
-        text = engine.voice.opening(interview.case, seed=state.id)
+        text = engine.fallback.opening(interview.case, seed=state.id)
         interview._commit(
             [interview._turn(Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements), text)]
         )
@@ -88,8 +100,11 @@ class Interview:
     def finished(self) -> bool:
         return self.state.finished
 
-    def submit(self, text: str) -> list[Turn]:
-        """Take the candidate's text; returns the interviewer's reply turns."""
+    def submit(self, text: str, on_token: OnToken | None = None) -> list[Turn]:
+        """Take the candidate's text; returns the interviewer's reply turns.
+
+        `on_token` receives the reply as it is generated (for streaming UIs)."""
+        self.on_token = on_token
         if self.state.finished:
             raise InputError("This interview has ended; start a new one to practise again.")
         text = normalise(text)
@@ -99,7 +114,7 @@ class Interview:
                 "Nothing was sent: shorten it and send it again."
             )
         if not text:
-            retry = self.engine.voice.ask(self.state.stage, self.case, self._seed(), retry=True)
+            retry = self.engine.fallback.ask(self.state.stage, self.case, self._seed(), retry=True)
             return [self._turn(Move(kind=MoveKind.ask, stage=self.state.stage, retry=True), retry)]
         turn = Turn(role="candidate", stage=self.state.stage, text=text)
         self.store.append(self.state.id, [turn])
@@ -132,7 +147,7 @@ class Interview:
             st.probes += 1
         if move.kind is MoveKind.clarify:
             st.facts = [*st.facts, *move.facts]
-        turns = [self._turn(move, "".join(self.engine.voice.render(move, self.case, self._seed())))]
+        turns = [self._turn(move, *self._speak(move))]
         if move.kind is MoveKind.advance:
             turns.append(self._open_next_stage(move.stage))
         if move.kind is MoveKind.wrap_up:
@@ -140,12 +155,38 @@ class Interview:
             self.state.finished = True
         return turns
 
+    def _speak(self, move: Move) -> tuple[str, str]:
+        """The main voice's words (streamed to `on_token`), or the template voice's on a provider error."""
+        seed, voice = self._seed(), self.engine.voice
+        context = VoiceContext(history=self.turns, summary=self._summary())
+        try:
+            text = ""
+            for chunk in voice.render(move, self.case, seed, context):
+                text += chunk
+                if self.on_token:
+                    self.on_token(chunk)
+            if not text.strip():
+                raise ProviderError("empty reply")
+            return text.strip(), voice.name
+        except ProviderError as exc:
+            fallback = self.engine.fallback
+            return fallback.text(move, self.case, seed), f"{fallback.name} (fallback: {exc})"
+
+    def _summary(self) -> str:
+        """Where the interview stands, for a voice that sees only the recent turns."""
+        done = [s for s in Stage if s.number < self.state.stage.number]
+        parts = [
+            f"{s.label}: {len(self.state.stages[s].met)} of {len(self.case.plan(s).ideas)} expected ideas"
+            for s in done
+        ]
+        return f"Earlier stages: {'; '.join(parts)}." if parts else ""
+
     def _open_next_stage(self, stage: Stage) -> Turn:
         following = next_stage(stage)
         assert following is not None, "the policy wraps up after the last stage"
         self.state.stage = following
         self.state.current.started_at = self.clock()
-        text = self.engine.voice.ask(following, self.case, self._seed() + ":ask")
+        text = self.engine.fallback.ask(following, self.case, self._seed() + ":ask")
         return self._turn(Move(kind=MoveKind.ask, stage=following), text)
 
     def scorecard(self) -> Scorecard:
@@ -166,14 +207,14 @@ class Interview:
         ]
         return build_scorecard(self.state.case, self.state.level, stages)
 
-    def _turn(self, move: Move, text: str) -> Turn:
+    def _turn(self, move: Move, text: str, engine: str | None = None) -> Turn:
         return Turn(
             role="interviewer",
             stage=move.stage,
             text=text,
             move=move.kind,
             topic=move.topic,
-            engine=self.engine.name,
+            engine=engine or self.engine.fallback.name,
         )
 
     def _commit(self, turns: list[Turn]) -> list[Turn]:

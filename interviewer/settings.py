@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     chroma_host: str | None = None
     """Use a Chroma server at this host instead of the embedded store."""
     chroma_port: int = 8000
+    local_port: int = 8766
+    """Loopback port of the bundled model's server (fixed, so recorded cassettes replay)."""
+    local_autostart: bool = True
+    """Start the local model server when needed (off when replaying cassettes)."""
     max_answer_chars: int = Field(default=20_000, gt=0)
     """The longest answer accepted in one turn."""
 

@@ -3,25 +3,38 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import yaml
 
-from interviewer.models import Move, MoveKind, Rung
+from interviewer.models import Move, MoveKind, Rung, Turn
+from interviewer.providers import ChatModel, Message
 from knowledge.cases import Case
-from rubric.ids import Stage
+from rubric.ids import CaseId, Stage, Topic
+
+if TYPE_CHECKING:
+    from knowledge.index import Chunk
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
+
+
+@dataclass(frozen=True)
+class VoiceContext:
+    """What a voice may know beyond the move: the conversation so far and a summary of it."""
+
+    history: Sequence[Turn] = ()
+    summary: str = ""
 
 
 class Voice(Protocol):
     name: str
     version: str
 
-    def render(self, move: Move, case: Case, seed: str) -> Iterator[str]:
+    def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Iterator[str]:
         """The interviewer's words for a move, in chunks (streamed where the voice can)."""
         ...
 
@@ -40,7 +53,7 @@ class TemplateVoice:
     def __init__(self) -> None:
         self.version = str(_templates()["version"])
 
-    def render(self, move: Move, case: Case, seed: str) -> Iterator[str]:
+    def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Iterator[str]:
         yield self.text(move, case, seed)
 
     def text(self, move: Move, case: Case, seed: str) -> str:
@@ -109,3 +122,90 @@ class _Slots(dict[str, str]):
 def _lower_first(title: str) -> str:
     """'Framing the problem as an ML task' -> 'framing the problem as an ML task'."""
     return title[:1].lower() + title[1:]
+
+
+class Retriever(Protocol):
+    def search(
+        self,
+        query: str,
+        stage: Stage | None = None,
+        case: CaseId | None = None,
+        topic: Topic | None = None,
+        k: int = 5,
+    ) -> list[Chunk]: ...
+
+
+@cache
+def _llm_prompts() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((PROMPTS_DIR / "llm_voice.yaml").read_text())
+    return data
+
+
+class LLMVoice:
+    """A chat model phrases the policy's move from the template voice's draft, grounded in notes.
+
+    The prompt is a stable system prefix (rules and the case, the same for the whole session) plus
+    the recent conversation within a token budget, with the candidate's words delimited as data,
+    and a short instruction for this move at the end.
+    """
+
+    def __init__(
+        self,
+        chat: ChatModel,
+        draft: TemplateVoice,
+        retriever: Retriever | None = None,
+        history_tokens: int = 1200,
+    ) -> None:
+        self.chat, self.draft, self.retriever, self.history_tokens = chat, draft, retriever, history_tokens
+        self.name = chat.name
+        self.version = str(_llm_prompts()["version"])
+
+    def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Iterator[str]:
+        yield from self.chat.stream(self.messages(move, case, seed, context))
+
+    def messages(self, move: Move, case: Case, seed: str, context: VoiceContext) -> list[Message]:
+        prompts = _llm_prompts()
+        stages = ", ".join(s.label for s in Stage)
+        system = prompts["system"].format(title=case.title, prompt=case.prompt.strip(), stages=stages)
+        instruction = prompts["move"].format(
+            stage=move.stage.label,
+            stage_number=move.stage.number,
+            summary=context.summary,
+            kind=move.kind.value,
+            instruction=prompts["instructions"][move.kind.value],
+            notes=self._notes(move, case) or "(none)",
+            draft=self.draft.text(move, case, seed),
+        )
+        return [
+            Message(role="system", content=system),
+            *self._history(context.history),
+            Message(role="system", content=instruction),
+        ]
+
+    def _history(self, turns: Sequence[Turn]) -> list[Message]:
+        """The most recent turns that fit the token budget, oldest first."""
+        from interviewer.tokens import count_tokens
+
+        kept: list[Message] = []
+        budget = self.history_tokens
+        for turn in reversed(turns):
+            message = _as_message(turn)
+            budget -= count_tokens(message.content)
+            if budget < 0:
+                break
+            kept.append(message)
+        return kept[::-1]
+
+    def _notes(self, move: Move, case: Case) -> str:
+        if self.retriever is None or move.kind not in (MoveKind.probe, MoveKind.hint):
+            return ""
+        query = move.topic.value.replace("_", " ") if move.topic else move.stage.label
+        chunks = self.retriever.search(query, stage=None, case=case.id, topic=move.topic, k=2)
+        return "\n---\n".join(c.text[:700] for c in chunks)
+
+
+def _as_message(turn: Turn) -> Message:
+    if turn.role == "interviewer":
+        return Message(role="assistant", content=turn.text)
+    safe = turn.text.replace("</candidate_answer>", "</candidate_answer >")
+    return Message(role="user", content=f"<candidate_answer>\n{safe}\n</candidate_answer>")

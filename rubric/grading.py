@@ -30,6 +30,6 @@ def grade_answer(engine: Engine, case_id: CaseId, stage: Stage, text: str, max_c
         coverage.met,
         coverage.misconceptions,
         criteria=load_rubric().stages[stage].criterion_ids(),
-        provider=engine.name,
+        provider=engine.provider,
         prompt_version=engine.voice.version,
     )

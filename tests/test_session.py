@@ -64,7 +64,9 @@ class _CrashingAssessor:
 def test_the_candidate_turn_is_committed_before_the_reply_and_resumed_after_a_crash(
     store: Store, engine: Engine
 ) -> None:
-    broken = Engine(name="offline", assessor=_CrashingAssessor(), voice=engine.voice)
+    broken = Engine(
+        provider="offline", assessor=_CrashingAssessor(), voice=engine.voice, fallback=engine.fallback
+    )
     interview = Interview.start(CaseId.ad_click_prediction, Level.mid, store, broken)
     answer = "I'd ask about the business objective and the peak traffic first."
     with pytest.raises(_Crash):
