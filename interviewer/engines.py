@@ -23,7 +23,16 @@ def build_chat(settings: Settings) -> ChatModel:
         server = LocalServer(settings.local_port)
         if settings.local_autostart:
             server.start()
-        return OpenAIChat(ALIAS, "local", server.base_url, settings.timeout_s, provider="local")
+        return OpenAIChat(
+            ALIAS,
+            "local",
+            server.base_url,
+            settings.timeout_s,
+            max_tokens=120,
+            provider="local",
+            json_mode="json_object",
+            server=server,
+        )
     return OpenAIChat(settings.model, settings.api_key(), settings.openai_base_url, settings.timeout_s)
 
 

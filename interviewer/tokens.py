@@ -58,6 +58,11 @@ def use_cache_dir(cache_dir: Path) -> None:
 def _encoding():  # type: ignore[no-untyped-def]
     import tiktoken
 
+    if not os.environ.get("TIKTOKEN_CACHE_DIR"):
+        from interviewer.settings import Settings
+
+        use_cache_dir(Settings().tiktoken_dir)
+
     return tiktoken.get_encoding(ENCODING)
 
 

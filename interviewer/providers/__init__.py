@@ -21,6 +21,8 @@ class Usage(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+    estimated: bool = False
+    """Counted with tiktoken because the server reported no usage."""
 
 
 class ChatModel(Protocol):

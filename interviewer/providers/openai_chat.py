@@ -15,6 +15,8 @@ from rubric.errors import ProviderError
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
+    from interviewer.providers.local import LocalServer
+
 
 class OpenAIChat:
     def __init__(
@@ -25,10 +27,13 @@ class OpenAIChat:
         timeout_s: float = 30.0,
         max_tokens: int = 300,
         provider: str = "openai",
+        json_mode: str = "json_schema",
+        server: LocalServer | None = None,
     ) -> None:
+        """`json_mode`: OpenAI's `json_schema`, or `json_object` with a schema (llama.cpp servers)."""
         from langchain_openai import ChatOpenAI
 
-        self.name = f"{provider}:{model}"
+        self.name, self.json_mode, self.server = f"{provider}:{model}", json_mode, server
         self.usage: list[Usage] = []
         self._client = ChatOpenAI(
             model=model,
@@ -42,28 +47,37 @@ class OpenAIChat:
             extra_body={"max_tokens": max_tokens},
         )
 
+    def close(self) -> None:
+        """Stop the model server this client started, if any."""
+        if self.server is not None:
+            self.server.stop()
+
     def stream(self, messages: Sequence[Message]) -> Iterator[str]:
-        usage = Usage()
+        usage, text = None, ""
         try:
             for chunk in self._client.stream(_to_langchain(messages)):
                 usage = _usage(chunk.usage_metadata) or usage
                 if isinstance(chunk.content, str) and chunk.content:
+                    text += chunk.content
                     yield chunk.content
         except Exception as exc:  # the SDK raises many kinds; all become one
             raise _wrapped(exc) from exc
-        self.usage.append(usage)
+        self.usage.append(usage or _estimate(messages, text))
 
     def complete(self, messages: Sequence[Message], json_schema: dict[str, Any] | None = None) -> str:
         client = self._client
         if json_schema is not None:
-            fmt = {"type": "json_schema", "json_schema": {"name": "result", "schema": json_schema}}
+            fmt: dict[str, Any] = {"type": "json_object", "schema": json_schema}
+            if self.json_mode == "json_schema":
+                fmt = {"type": "json_schema", "json_schema": {"name": "result", "schema": json_schema}}
             client = client.bind(response_format=fmt)  # type: ignore[assignment]
         try:
             reply = client.invoke(_to_langchain(messages))
         except Exception as exc:
             raise _wrapped(exc) from exc
-        self.usage.append(_usage(getattr(reply, "usage_metadata", None)) or Usage())
-        return reply.content if isinstance(reply.content, str) else ""
+        text = reply.content if isinstance(reply.content, str) else ""
+        self.usage.append(_usage(getattr(reply, "usage_metadata", None)) or _estimate(messages, text))
+        return text
 
 
 def _to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
@@ -82,6 +96,14 @@ def _usage(meta: Any) -> Usage | None:
         output_tokens=meta.get("output_tokens", 0),
         cached_tokens=details.get("cache_read", 0) or 0,
     )
+
+
+def _estimate(messages: Sequence[Message], reply: str) -> Usage:
+    """Token counts with tiktoken, for servers that report no usage while streaming."""
+    from interviewer.tokens import count_tokens
+
+    sent = sum(count_tokens(m.content) + 4 for m in messages)
+    return Usage(input_tokens=sent, output_tokens=count_tokens(reply), estimated=True)
 
 
 def _wrapped(exc: Exception) -> ProviderError:

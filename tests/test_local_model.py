@@ -1,0 +1,28 @@
+"""End to end over HTTP: the project starts the real bundled model server and completes an interview."""
+
+from __future__ import annotations
+
+from interviewer.engines import build_engine
+from interviewer.models import MoveKind
+from interviewer.script import play
+from interviewer.session import Interview
+from interviewer.settings import Settings
+from interviewer.store import Store
+from rubric.ids import Stage
+
+from .servers import free_port
+from .test_session import _strong
+
+
+def test_an_interview_with_the_local_model(store: Store) -> None:
+    settings = Settings(_env_file=None, provider="local", local_port=free_port())  # type: ignore[call-arg]
+    engine = build_engine(settings)
+    try:
+        interview = Interview.start("ad_click_prediction", "senior", store, engine)  # type: ignore[arg-type]
+        play(interview, _strong(interview.state.case))
+    finally:
+        engine.voice.chat.close()  # type: ignore[attr-defined]
+    spoken = [t for t in interview.turns if t.role == "interviewer" and t.move is not MoveKind.ask]
+    assert [t.stage for t in interview.turns if t.move is MoveKind.ask] == list(Stage)
+    assert interview.turns[-1].move is MoveKind.wrap_up
+    assert any(t.engine == "local:smollm2" for t in spoken)
