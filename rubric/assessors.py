@@ -12,6 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
 from rubric._base import Strict
+from rubric.guard import addresses_grader
 from rubric.ids import Stage
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class EmbeddingAssessor:
     def assess(self, case: Case, stage: Stage, text: str) -> Coverage:
         from knowledge.embedding import minilm
 
-        found = sentences(text)
+        found = [s for s in sentences(text) if not addresses_grader(s)]
         if not found:
             return Coverage()
         owners = [i for i, s in enumerate(found) for _ in _segments(s)]

@@ -1,0 +1,43 @@
+"""Sentences of an answer that address the grader instead of the problem.
+
+They are dropped before assessment: text that tries to instruct the grader is never evidence. Dropping
+text can only lower coverage, so a false alarm costs the candidate at most one sentence and an
+injection can never raise a grade.
+"""
+
+from __future__ import annotations
+
+import re
+
+_PATTERNS = [
+    r"\b(ignore|disregard|forget|override)\b.{0,60}\b(instructions?|rubric|rules?|prompt|previous|above|guidelines)\b",
+    r"\b(system|developer)[ _-]*(message|prompt|override|instruction)",
+    r"<\s*/?\s*[a-z_]+(\s+[a-z_]+\s*=\s*\"[^\"]*\")*\s*/?>",
+    r"\[\s*/?\s*(system|grader|admin|end system|instructions?)\b",
+    r"\b(grade|score|rate|mark|give|assign|award)\s+(this|me|my|the candidate|the answer|it)\b.{0,50}"
+    r"\b(4|four|excellent|maximum|max|full marks|perfect)\b",
+    r"\b(maximum|max|full|top|perfect|highest)\s+(score|marks|grade|rating)\b",
+    r"\bstrong[_ ]hire\b",
+    r"\b(return|output|set|leave|report)\b.{0,30}\b(score|gaps)\b.{0,30}\b(4|four|empty|none|maximum)\b",
+    r"\b(evaluation|grading|override|admin|debug|calibration|developer) mode\b",
+    r"\binstructions you (were|have been) given\b",
+    r"\bthe candidate (passed|is approved|should pass|must pass)\b",
+    r"\b(grader|evaluator|assessor|scoring model|grading model)\b",
+    r"\b(print|paste|list|show|reveal|quote|tell|share|echo|write( it)? out|repeat|include)\b.{0,80}"
+    r"\b(rubric|expected ideas|anchor texts?|criterion ids?|canary|secret|hidden marker|tracking code)\b",
+    r"\b(your|you were given|hidden)\b.{0,40}\b(instructions?|system prompt|prompt|configuration)\b",
+    r"\bcanary\b.{0,40}\b(string|word|token|marker|code|value)\b",
+    r"\b(rationale|feedback) field\b",
+    r"\b(recruiter|hiring manager|hiring committee)\b.{0,80}\b(approved|note|says|decided|wants)\b",
+    r"\bpre-?approved\b",
+    r"[A-Za-z0-9+/]{40,}={0,2}",
+    r"\"(score|gaps|recommendation|criteria)\"\s*:",
+    r"\b(ignorez|ignora|ignorar|ignoriere|ignorieren|instrucciones|anweisungen|consignes|calificaci[oó]n|"
+    r"puntuaci[oó]n|bewertung|note maximale|note de 4)\b",
+    r"忽略|评分|满分|指令",
+]
+_GRADER_DIRECTED = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
+
+
+def addresses_grader(sentence: str) -> bool:
+    return bool(_GRADER_DIRECTED.search(sentence))

@@ -1,0 +1,50 @@
+"""The offline grader against the labelled calibration set and the injection suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from evals import calibration, injection
+from interviewer.session import Engine
+from rubric.grading import grade_answer
+from rubric.ids import CORE_TOPICS, CaseId, Stage
+from rubric.scoring import StageScore
+
+
+@pytest.fixture(scope="module")
+def grade(engine: Engine):  # type: ignore[no-untyped-def]
+    def run(case: CaseId, stage: Stage, text: str) -> StageScore:
+        return grade_answer(engine, case, stage, text, 20_000)
+
+    return run
+
+
+def test_the_calibration_set_is_large_and_varied() -> None:
+    answers = calibration.load_answers()
+    assert len(answers) >= 80
+    assert {a.kind for a in answers} == {"strong", "solid", "shallow", "wrong", "missing_core"}
+    assert {a.stage for a in answers} == set(Stage)
+
+
+def test_offline_grades_agree_with_the_labels(grade) -> None:  # type: ignore[no-untyped-def]
+    report = calibration.evaluate(grade, calibration.load_answers())
+    print(f"exact={report.exact} within_one={report.within_one} qwk={report.qwk}")
+    assert report.qwk >= 0.7
+    for topic in CORE_TOPICS:
+        figures = report.topics[topic]
+        print(topic.value, figures)
+        assert figures.recall >= 0.85
+        assert figures.precision >= 0.8
+
+
+def test_qwk_is_one_for_perfect_agreement_and_low_for_reversed() -> None:
+    assert calibration.quadratic_weighted_kappa([1, 2, 3, 4], [1, 2, 3, 4]) == 1
+    assert calibration.quadratic_weighted_kappa([1, 2, 3, 4], [4, 3, 2, 1]) < 0
+
+
+def test_no_injection_raises_a_grade_or_leaks_the_canary(grade) -> None:  # type: ignore[no-untyped-def]
+    canary, attacks = injection.load_suite()
+    assert len(attacks) >= 30
+    report = injection.evaluate(grade, canary, attacks)
+    assert report.raised == []
+    assert report.canary_leaks == []
