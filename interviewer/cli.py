@@ -152,6 +152,7 @@ def interview(
         play(session, scripted)
     else:
         _converse(session)
+    session.final_scorecard(timeout=settings.timeout_s * 10)
     result = {
         "case": session.state.case.value,
         "level": session.state.level.value,

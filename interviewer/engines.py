@@ -41,11 +41,12 @@ def build_engine(
 ) -> Engine:
     from interviewer.voices import LLMVoice, TemplateVoice
     from rubric.assessors import EmbeddingAssessor
+    from rubric.llm_assessor import LLMAssessor
 
-    template = TemplateVoice()
+    template, offline = TemplateVoice(), EmbeddingAssessor()
     if settings.provider is ProviderName.offline and chat is None:
-        return Engine(provider="offline", assessor=EmbeddingAssessor(), voice=template, fallback=template)
-    voice = LLMVoice(chat or build_chat(settings), draft=template, retriever=retriever)
-    return Engine(
-        provider=settings.provider.value, assessor=EmbeddingAssessor(), voice=voice, fallback=template
-    )
+        return Engine("offline", assessor=offline, grader=offline, voice=template, fallback=template)
+    chat = chat or build_chat(settings)
+    voice = LLMVoice(chat, draft=template, retriever=retriever)
+    grader = LLMAssessor(chat, fallback=offline)
+    return Engine(settings.provider.value, assessor=offline, grader=grader, voice=voice, fallback=template)

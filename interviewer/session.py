@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ from rubric.scoring import Scorecard, build_scorecard, score_stage
 if TYPE_CHECKING:
     from interviewer.store import Store
     from interviewer.voices import TemplateVoice, Voice
-    from rubric.assessors import Assessor
+    from rubric.assessors import Assessor, Coverage
 
 OnToken = Callable[[str], None]
 
@@ -34,6 +35,9 @@ class Engine:
     provider: str
     """offline, openai or local."""
     assessor: Assessor
+    """Judges each answer on the turn's critical path (always the fast offline assessor)."""
+    grader: Assessor
+    """Grades the stages for the scorecard, off the critical path (the LLM one with a model)."""
     voice: Voice
     fallback: TemplateVoice
 
@@ -63,6 +67,9 @@ class Interview:
         self.state, self.turns, self.store, self.engine = state, turns, store, engine
         self.config, self.max_chars, self.clock = config or PolicyConfig(), max_chars, clock
         self.on_token: OnToken | None = None
+        self._graded: dict[Stage, Coverage] = {}
+        self._jobs: list[Future[None]] = []
+        self._executor: ThreadPoolExecutor | None = None
         self.case: Case = load_case(state.case)
 
     @classmethod
@@ -148,12 +155,49 @@ class Interview:
         if move.kind is MoveKind.clarify:
             st.facts = [*st.facts, *move.facts]
         turns = [self._turn(move, *self._speak(move))]
+        if move.kind in (MoveKind.advance, MoveKind.wrap_up):
+            self._grade_in_background(move.stage)
         if move.kind is MoveKind.advance:
             turns.append(self._open_next_stage(move.stage))
         if move.kind is MoveKind.wrap_up:
             self.state.scorecard = self.scorecard()
             self.state.finished = True
+            self._finalise_in_background()
         return turns
+
+    # ------------------------------------------------ grading off the critical path
+
+    def _grade_in_background(self, stage: Stage) -> None:
+        """With a separate grader (an LLM), grade a closed stage while the interview goes on."""
+        answers = [t.text for t in self.turns if t.role == "candidate" and t.stage is stage]
+        if self.engine.grader is self.engine.assessor or not answers:
+            return
+        text = "\n".join(answers)
+        self._jobs.append(self._pool().submit(self._grade_stage, stage, text))
+
+    def _grade_stage(self, stage: Stage, text: str) -> None:
+        self._graded[stage] = self.engine.grader.assess(self.case, stage, text)
+
+    def _finalise_in_background(self) -> None:
+        if self._jobs:
+            self._jobs.append(self._pool().submit(self._finalise))
+
+    def _finalise(self) -> None:
+        for job in self._jobs[:-1]:
+            job.result()
+        self.state.scorecard = self.scorecard()
+        self.store.append(self.state.id, [], self.state)
+
+    def final_scorecard(self, timeout: float | None = None) -> Scorecard | None:
+        """The scorecard once the background grading (if any) is done."""
+        for job in list(self._jobs):
+            job.result(timeout=timeout)
+        return self.state.scorecard
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader")
+        return self._executor
 
     def _speak(self, move: Move) -> tuple[str, str]:
         """The main voice's words (streamed to `on_token`), or the template voice's on a provider error."""
@@ -190,21 +234,26 @@ class Interview:
         return self._turn(Move(kind=MoveKind.ask, stage=following), text)
 
     def scorecard(self) -> Scorecard:
+        """Per stage: the grader's coverage where it is done, else the per-turn coverage."""
         rubric = load_rubric()
-        stages = [
-            score_stage(
-                self.case,
-                stage,
-                st.met,
-                st.misconceptions,
-                criteria=rubric.stages[stage].criterion_ids(),
-                asserted=tuple(st.asserted),
-                hints=st.hints(),
-                provider=self.state.provider,
-                prompt_version=self.state.prompt_version,
+        stages = []
+        for stage, st in self.state.stages.items():
+            graded = self._graded.get(stage)
+            met, wrong = (graded.met, graded.misconceptions) if graded else (st.met, st.misconceptions)
+            judge = self.engine.grader if graded else self.engine.assessor
+            stages.append(
+                score_stage(
+                    self.case,
+                    stage,
+                    met,
+                    wrong,
+                    criteria=rubric.stages[stage].criterion_ids(),
+                    asserted=tuple(st.asserted),
+                    hints=st.hints(),
+                    provider=self.state.provider,
+                    prompt_version=judge.version,
+                )
             )
-            for stage, st in self.state.stages.items()
-        ]
         return build_scorecard(self.state.case, self.state.level, stages)
 
     def _turn(self, move: Move, text: str, engine: str | None = None) -> Turn:

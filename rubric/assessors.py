@@ -37,6 +37,7 @@ class Coverage(Strict):
 
 class Assessor(Protocol):
     name: str
+    version: str
 
     def assess(self, case: Case, stage: Stage, text: str) -> Coverage: ...
 
@@ -60,6 +61,7 @@ class EmbeddingAssessor:
     """Offline: lexical cues first, then cosine similarity against the ideas' phrasings."""
 
     name = "offline"
+    version = "embedding-v1"
 
     def __init__(self, threshold: float = 0.62, misconception_threshold: float = 0.85) -> None:
         self.threshold = threshold

@@ -23,7 +23,7 @@ def grade_answer(engine: Engine, case_id: CaseId, stage: Stage, text: str, max_c
     if len(text) > max_chars:
         raise InputError(f"Answers are limited to {max_chars:,} characters; this one has {len(text):,}.")
     case = load_case(case_id)
-    coverage = engine.assessor.assess(case, stage, text)
+    coverage = engine.grader.assess(case, stage, text)
     return score_stage(
         case,
         stage,
@@ -31,5 +31,5 @@ def grade_answer(engine: Engine, case_id: CaseId, stage: Stage, text: str, max_c
         coverage.misconceptions,
         criteria=load_rubric().stages[stage].criterion_ids(),
         provider=engine.provider,
-        prompt_version=engine.voice.version,
+        prompt_version=engine.grader.version,
     )

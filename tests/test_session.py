@@ -56,6 +56,7 @@ class _Crash(Exception):
 
 class _CrashingAssessor:
     name = "crashing"
+    version = "0"
 
     def assess(self, case: object, stage: Stage, text: str) -> Coverage:
         raise _Crash
@@ -65,7 +66,11 @@ def test_the_candidate_turn_is_committed_before_the_reply_and_resumed_after_a_cr
     store: Store, engine: Engine
 ) -> None:
     broken = Engine(
-        provider="offline", assessor=_CrashingAssessor(), voice=engine.voice, fallback=engine.fallback
+        "offline",
+        assessor=_CrashingAssessor(),
+        grader=engine.grader,
+        voice=engine.voice,
+        fallback=engine.fallback,
     )
     interview = Interview.start(CaseId.ad_click_prediction, Level.mid, store, broken)
     answer = "I'd ask about the business objective and the peak traffic first."

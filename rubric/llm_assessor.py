@@ -1,0 +1,137 @@
+"""The LLM assessor: a chat model judges coverage into a validated schema; code verifies the evidence.
+
+Invalid output is retried at most twice with the validation error; after that, or on any provider
+error, it fails closed to the offline assessor (never to a default score). A claim counts only when
+its quote is a verbatim substring of the answer and the offline assessor agrees the quote is about
+that idea (a cue or semantic similarity), so a model talked into a claim cannot raise a grade.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from rubric._base import Strict
+from rubric.assessors import Coverage, EmbeddingAssessor, sentences
+from rubric.errors import ProviderError
+from rubric.guard import addresses_grader
+from rubric.ids import Stage
+
+if TYPE_CHECKING:
+    from interviewer.providers import ChatModel, Message
+    from knowledge.cases import Case
+
+PROMPT = Path(__file__).parent / "prompts" / "llm_assessor.yaml"
+CANARY = "CANARY-7f3a9c"
+
+
+class Claim(Strict):
+    id: str
+    quote: str = Field(min_length=3)
+
+
+class Verdict(Strict):
+    met: list[Claim] = []
+    misconceptions: list[Claim] = []
+
+
+@cache
+def _prompt() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(PROMPT.read_text(encoding="utf-8"))
+    return data
+
+
+class LLMAssessor:
+    def __init__(
+        self,
+        chat: ChatModel,
+        fallback: EmbeddingAssessor,
+        retries: int = 2,
+        support_threshold: float = 0.45,
+        canary: str = CANARY,
+    ) -> None:
+        self.chat, self.fallback, self.retries = chat, fallback, retries
+        self.support_threshold, self.canary = support_threshold, canary
+        self.name = chat.name
+        self.version = str(_prompt()["version"])
+        self.fallbacks = 0
+        """How many answers fell back to the offline assessor."""
+
+    def assess(self, case: Case, stage: Stage, text: str) -> Coverage:
+        answer = " ".join(s for s in sentences(text) if not addresses_grader(s))
+        if not answer:
+            return Coverage()
+        messages = self.messages(case, stage, answer)
+        for _ in range(self.retries + 1):
+            try:
+                raw = self.chat.complete(messages, json_schema=Verdict.model_json_schema())
+            except ProviderError:
+                break
+            try:
+                verdict = self._parse(raw, case, stage)
+            except ValueError as exc:
+                messages = [*messages, _msg("assistant", raw), _msg("system", _retry(exc))]
+                continue
+            return self._verified(case, stage, answer, verdict)
+        self.fallbacks += 1
+        return self.fallback.assess(case, stage, text)
+
+    def messages(self, case: Case, stage: Stage, answer: str) -> list[Message]:
+        from rubric.schema import load_rubric
+
+        plan = case.plan(stage)
+        system = _prompt()["system"].format(
+            title=case.title,
+            stage=stage.label,
+            summary=load_rubric().stages[stage].summary.strip(),
+            ideas="\n".join(f"- {i.id}: {i.text}" for i in plan.ideas),
+            misconceptions="\n".join(f"- {m.id}: {m.text}" for m in plan.misconceptions) or "(none)",
+            canary=self.canary,
+        )
+        safe = answer.replace("</candidate_answer>", "</candidate_answer >")
+        return [_msg("system", system), _msg("user", f"<candidate_answer>\n{safe}\n</candidate_answer>")]
+
+    @staticmethod
+    def _parse(raw: str, case: Case, stage: Stage) -> Verdict:
+        try:
+            verdict = Verdict.model_validate_json(raw)
+        except ValidationError as exc:
+            raise ValueError(str(exc)) from exc
+        plan = case.plan(stage)
+        known = {i.id for i in plan.ideas}, {m.id for m in plan.misconceptions}
+        unknown = [c.id for c in verdict.met if c.id not in known[0]]
+        unknown += [c.id for c in verdict.misconceptions if c.id not in known[1]]
+        if unknown:
+            raise ValueError(f"unknown ids: {', '.join(unknown)}")
+        return verdict
+
+    def _verified(self, case: Case, stage: Stage, answer: str, verdict: Verdict) -> Coverage:
+        """Claims whose quote is verbatim and that the offline assessor agrees are about the item."""
+        support = EmbeddingAssessor(self.support_threshold, self.support_threshold)
+        met: dict[str, list[str]] = {}
+        wrong: dict[str, list[str]] = {}
+        for claims, target, kind in ((verdict.met, met, "met"), (verdict.misconceptions, wrong, "wrong")):
+            for claim in claims:
+                quote = claim.quote.strip()
+                if quote and quote in answer and _supports(support, case, stage, quote, claim.id, kind):
+                    target.setdefault(claim.id, []).append(quote)
+        return Coverage(met=met, misconceptions=wrong)
+
+
+def _supports(support: EmbeddingAssessor, case: Case, stage: Stage, quote: str, item: str, kind: str) -> bool:
+    found = support.assess(case, stage, quote)
+    return item in (found.met if kind == "met" else found.misconceptions)
+
+
+def _retry(error: Exception) -> str:
+    return str(_prompt()["retry"]).format(error=str(error)[:500])
+
+
+def _msg(role: str, content: str) -> Message:
+    from interviewer.providers import Message
+
+    return Message(role=role, content=content)
