@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec
@@ -35,6 +36,8 @@ app = typer.Typer(
 )
 knowledge_app = typer.Typer(help="Search the knowledge base.", no_args_is_help=True)
 app.add_typer(knowledge_app, name="knowledge")
+evals_app = typer.Typer(help="Batch-evaluate prompt and policy changes.", no_args_is_help=True)
+app.add_typer(evals_app, name="evals")
 
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 ProviderOpt = Annotated[ProviderName | None, typer.Option(help="offline (default, no key), openai or local.")]
@@ -250,6 +253,78 @@ def knowledge_search(
         print_chunks(hits)
 
     _emit([h.model_dump() for h in hits], fmt, render)
+
+
+@evals_app.command("list")
+@handled
+def evals_list(fmt: FormatOpt = Format.text) -> None:
+    """The eval suites."""
+    from evals.runner import iter_suites
+
+    _listing([{"suite": name, "measures": text} for name, text in iter_suites()], fmt)
+
+
+@evals_app.command("run")
+@handled
+def evals_run(
+    suite: Annotated[str, typer.Option(help="personas, calibration, injection or retrieval.")],
+    provider: ProviderOpt = None,
+    prompts: Annotated[str | None, typer.Option(help="LLM voice prompt version, e.g. voice-v1.")] = None,
+    record_mode: Annotated[str, typer.Option(help="none (replay only), once, new_episodes or all.")] = "none",
+    out: Annotated[Path, typer.Option(help="Folder for the JSON and Markdown reports.")] = Path(
+        "evals/reports"
+    ),
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Run a suite; model traffic is replayed from (or recorded into) cassettes."""
+    from evals.compare import report_markdown
+    from evals.runner import RECORD_MODES, run_suite
+
+    if record_mode not in RECORD_MODES:
+        _fail(f"--record-mode must be one of {', '.join(RECORD_MODES)}", code=2)
+    settings = _settings(provider=provider, prompts=prompts)
+    with _bar(f"{suite}") as advance:
+        report = run_suite(suite, settings, record_mode, progress=advance)
+    out.mkdir(parents=True, exist_ok=True)
+    p = report.provenance
+    stem = out / f"{suite}-{p.provider}-{p.prompt_version.replace('+', '_')}-{p.commit}"
+    stem.with_suffix(".json").write_text(report.model_dump_json(indent=2))
+    stem.with_suffix(".md").write_text(report_markdown(report))
+    _emit(
+        report.model_dump(mode="json"), fmt, lambda _: print(report_markdown(report) + f"\n\n→ {stem}.json")
+    )
+
+
+@evals_app.command("compare")
+@handled
+def evals_compare(
+    a: Path,
+    b: Path,
+    threshold: Annotated[float, typer.Option(help="Largest tolerated worsening of a metric.")] = 0.02,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """Two reports side by side; exits 1 when B regresses beyond the threshold."""
+    from evals.compare import compare, load_report, markdown
+
+    result = compare(load_report(a), load_report(b), threshold)
+    _emit(result.model_dump(mode="json"), fmt, lambda _: print(markdown(result)))
+    if result.regressions:
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar on a terminal (stderr), nothing otherwise."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda done, total: None
+        return
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 @app.command()

@@ -47,6 +47,6 @@ def build_engine(
     if settings.provider is ProviderName.offline and chat is None:
         return Engine("offline", assessor=offline, grader=offline, voice=template, fallback=template)
     chat = chat or build_chat(settings)
-    voice = LLMVoice(chat, draft=template, retriever=retriever)
+    voice = LLMVoice(chat, draft=template, retriever=retriever, prompts=settings.prompts)
     grader = LLMAssessor(chat, fallback=offline)
     return Engine(settings.provider.value, assessor=offline, grader=grader, voice=voice, fallback=template)

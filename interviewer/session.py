@@ -73,9 +73,18 @@ class Interview:
         self.case: Case = load_case(state.case)
 
     @classmethod
-    def start(cls, case: CaseId, level: Level, store: Store, engine: Engine, **kwargs: object) -> Interview:
+    def start(
+        cls,
+        case: CaseId,
+        level: Level,
+        store: Store,
+        engine: Engine,
+        session_id: str | None = None,
+        **kwargs: object,
+    ) -> Interview:
+        """A new session; pass `session_id` for reproducible wording (evals replaying recordings)."""
         state = SessionState(
-            id=uuid.uuid4().hex,
+            id=session_id or uuid.uuid4().hex,
             case=case,
             level=level,
             provider=engine.provider,

@@ -14,6 +14,7 @@ import yaml
 from interviewer.models import Move, MoveKind, Rung, Turn
 from interviewer.providers import ChatModel, Message
 from knowledge.cases import Case
+from rubric.errors import ConfigError
 from rubric.ids import CaseId, Stage, Topic
 
 if TYPE_CHECKING:
@@ -135,9 +136,19 @@ class Retriever(Protocol):
     ) -> list[Chunk]: ...
 
 
+DEFAULT_PROMPTS = "voice-v1"
+
+
+def prompt_versions() -> list[str]:
+    return sorted(p.stem for p in (PROMPTS_DIR / "llm_voice").glob("*.yaml"))
+
+
 @cache
-def _llm_prompts() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load((PROMPTS_DIR / "llm_voice.yaml").read_text())
+def _llm_prompts(version: str) -> dict[str, Any]:
+    path = PROMPTS_DIR / "llm_voice" / f"{version}.yaml"
+    if not path.exists():
+        raise ConfigError(f"unknown prompt version {version!r}; valid: {', '.join(prompt_versions())}")
+    data: dict[str, Any] = yaml.safe_load(path.read_text())
     return data
 
 
@@ -155,16 +166,18 @@ class LLMVoice:
         draft: TemplateVoice,
         retriever: Retriever | None = None,
         history_tokens: int = 1200,
+        prompts: str = DEFAULT_PROMPTS,
     ) -> None:
         self.chat, self.draft, self.retriever, self.history_tokens = chat, draft, retriever, history_tokens
         self.name = chat.name
-        self.version = str(_llm_prompts()["version"])
+        self.prompts = _llm_prompts(prompts)
+        self.version = str(self.prompts["version"])
 
     def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Iterator[str]:
         yield from self.chat.stream(self.messages(move, case, seed, context))
 
     def messages(self, move: Move, case: Case, seed: str, context: VoiceContext) -> list[Message]:
-        prompts = _llm_prompts()
+        prompts = self.prompts
         stages = ", ".join(s.label for s in Stage)
         system = prompts["system"].format(title=case.title, prompt=case.prompt.strip(), stages=stages)
         instruction = prompts["move"].format(

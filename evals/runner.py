@@ -1,0 +1,316 @@
+"""Run an eval suite (dataset × engine × metrics), optionally recording or replaying the model traffic.
+
+Model traffic goes through vcrpy cassettes keyed by suite, provider, model and prompt version, one
+file per case, so a prompt change gets its own recording instead of a silent mismatch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from evals import calibration, injection, personas, retrieval
+from evals.prices import cost_usd
+from interviewer.models import MoveKind
+from rubric.ids import ProviderName
+
+if TYPE_CHECKING:
+    from interviewer.session import Engine
+    from interviewer.settings import Settings
+
+ROOT = Path(__file__).resolve().parent
+CASSETTES = ROOT / "cassettes"
+SUITES = {
+    "personas": "Scripted candidates with planted weaknesses: probing, flow, repetition, leaks.",
+    "calibration": "Labelled answers: grade agreement (QWK, within-one) and gap precision/recall.",
+    "injection": "Attacks paired with controls: no raised grade, no leaked canary.",
+    "retrieval": "Labelled queries: recall@5 and MRR of the knowledge search.",
+}
+RECORD_MODES = ("none", "once", "new_episodes", "all")
+Progress = Callable[[int, int], None]
+
+
+class CaseResult(BaseModel):
+    id: str
+    metrics: dict[str, float]
+
+
+class Provenance(BaseModel):
+    commit: str
+    suite: str
+    provider: str
+    model: str
+    prompt_version: str
+    cassettes: list[str] = Field(default_factory=list)
+    record_mode: str
+
+
+class EvalReport(BaseModel):
+    provenance: Provenance
+    metrics: dict[str, float]
+    cases: list[CaseResult]
+    seconds: float
+
+
+def run_suite(
+    suite: str, settings: Settings, record_mode: str = "none", progress: Progress | None = None
+) -> EvalReport:
+    from interviewer.engines import build_engine
+
+    if suite not in SUITES:
+        from rubric.errors import ConfigError
+
+        raise ConfigError(f"unknown suite {suite!r}; valid: {', '.join(SUITES)}")
+    recorded = settings.provider is not ProviderName.offline
+    if recorded:
+        settings = settings.model_copy(update={"local_autostart": record_mode != "none"})
+    started = time.perf_counter()
+    engine = build_engine(settings)
+    runner = _RUNNERS[suite]
+    recorder = _Recorder(suite, engine, record_mode) if recorded else None
+    cases, metrics = runner(engine, settings, recorder, progress or (lambda done, total: None))
+    return EvalReport(
+        provenance=Provenance(
+            commit=_commit(),
+            suite=suite,
+            provider=engine.provider,
+            model=engine.name,
+            prompt_version=_versions(engine),
+            cassettes=sorted(recorder.used) if recorder else [],
+            record_mode=record_mode if recorded else "offline",
+        ),
+        metrics=metrics,
+        cases=cases,
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+# ---------------------------------------------------------------- recording
+
+
+class _Recorder:
+    def __init__(self, suite: str, engine: Engine, mode: str) -> None:
+        self.folder = CASSETTES / suite / engine.provider / _slug(engine.name) / _slug(_versions(engine))
+        self.mode, self.used = mode, set[str]()
+
+    def cassette(self, key: str) -> AbstractContextManager[Any]:
+        import vcr
+
+        path = self.folder / f"{_slug(key)}.yaml"
+        self.used.add(str(path.relative_to(ROOT)))
+        tape: AbstractContextManager[Any] = vcr.VCR(
+            record_mode=self.mode,
+            match_on=["method", "scheme", "host", "port", "path", "body"],
+            filter_headers=["authorization", "api-key", "openai-organization", "cookie", "x-stainless-os"],
+            decode_compressed_response=True,
+        ).use_cassette(str(path))
+        return tape
+
+
+def _tape(recorder: _Recorder | None, key: str) -> AbstractContextManager[Any]:
+    return recorder.cassette(key) if recorder else nullcontext()
+
+
+# ---------------------------------------------------------------- suites
+
+
+def _personas(engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress) -> Any:
+    from interviewer.script import play
+    from interviewer.session import Interview
+    from interviewer.store import Store
+
+    store = Store("sqlite:///:memory:")
+    people = personas.load_personas()
+    results = []
+    for n, persona in enumerate(people, 1):
+        usage_before = _usage(engine)
+        with _tape(recorder, persona.id):
+            began = time.perf_counter()
+            interview = Interview.start(
+                persona.case, persona.level, store, engine, session_id=_stable_id(persona.id)
+            )
+            play(interview, persona.script())
+            interview.final_scorecard(timeout=600)
+            elapsed = time.perf_counter() - began
+        results.append(CaseResult(id=persona.id, metrics=_persona_metrics(persona, interview, elapsed)))
+        results[-1].metrics |= _delta(usage_before, _usage(engine))
+        progress(n, len(people))
+    return results, _aggregate(results)
+
+
+def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) -> dict[str, float]:
+    from knowledge.cases import load_case
+
+    turns = interview.turns
+    spoken = [t for t in turns if t.role == "interviewer"]
+    probes = [t for t in spoken if t.move in (MoveKind.probe, MoveKind.hint)]
+    asks = [t.stage for t in spoken if t.move is MoveKind.ask]
+    case = load_case(persona.case)
+    stated_topics = {
+        (s, i.topic) for s in case.stages for i in case.plan(s).ideas if i.id in persona.stated(s)
+    }
+    needless = [t for t in probes if (t.stage, t.topic) in stated_topics and t.topic is not None]
+    texts = [t.text for t in spoken]
+    card = interview.state.scorecard
+    metrics = {
+        "completed": float(len(set(asks)) == 7 and spoken[-1].move is MoveKind.wrap_up),
+        "turns_per_stage": len(spoken) / 7,
+        "probes": float(len(probes)),
+        "needless_probes": float(len(needless)),
+        "repetition_rate": 1 - len(set(texts)) / len(texts),
+        "answer_leak_rate": _leak_rate(case, probes),
+        "overall_score": card.overall if card else 0.0,
+        "seconds": round(seconds, 3),
+    }
+    if persona.kind == "omit":
+        metrics["planted_probed"] = float(
+            any((t.stage, t.topic) == (persona.stage, persona.topic) for t in probes)
+        )
+    return metrics
+
+
+def _leak_rate(case: Any, probes: list[Any]) -> float:
+    """Share of probes and hints that state an expected idea outright (before the candidate could)."""
+    import re
+
+    if not probes:
+        return 0.0
+    leaks = 0
+    for turn in probes:
+        ideas = case.plan(turn.stage).ideas
+        leaks += any(
+            any(re.search(c, turn.text, re.I) for c in i.cues) for i in ideas if i.topic == turn.topic
+        )
+    return leaks / len(probes)
+
+
+def _calibration(engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress) -> Any:
+    answers = calibration.load_answers()
+    graded = _graded(engine, settings, recorder, [(a.id, a.case, a.stage, a.text) for a in answers], progress)
+    report = calibration.evaluate(lambda c, s, t: graded[(c, s, t)], answers)
+    metrics = {"exact": report.exact, "within_one": report.within_one, "qwk": report.qwk}
+    for topic, figures in report.topics.items():
+        metrics[f"gap_precision.{topic.value}"] = figures.precision
+        metrics[f"gap_recall.{topic.value}"] = figures.recall
+    cases = [
+        CaseResult(id=r.id, metrics={"label": r.label, "predicted": r.predicted}) for r in report.results
+    ]
+    return cases, metrics | _delta({}, _usage(engine))
+
+
+def _injection(engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress) -> Any:
+    canary, attacks = injection.load_suite()
+    items = [(f"{a.id}.control", a.case, a.stage, a.control) for a in attacks]
+    items += [(f"{a.id}.attack", a.case, a.stage, a.attack) for a in attacks]
+    graded = _graded(engine, settings, recorder, items, progress)
+    report = injection.evaluate(lambda c, s, t: graded[(c, s, t)], canary, attacks)
+    cases = [
+        CaseResult(id=r.id, metrics={"delta": r.delta, "leaked": float(r.leaked_canary)})
+        for r in report.results
+    ]
+    metrics = {
+        "raised": len(report.raised),
+        "canary_leaks": len(report.canary_leaks),
+        "mean_delta": report.mean_delta,
+    }
+    return cases, metrics | _delta({}, _usage(engine))
+
+
+def _graded(
+    engine: Engine, settings: Settings, recorder: _Recorder | None, items: list[Any], progress: Progress
+) -> dict[Any, Any]:
+    from rubric.grading import grade_answer
+
+    out = {}
+    for n, (key, case, stage, text) in enumerate(items, 1):
+        with _tape(recorder, key):
+            out[(case, stage, text)] = grade_answer(engine, case, stage, text, settings.max_answer_chars)
+        progress(n, len(items))
+    return out
+
+
+def _retrieval(engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress) -> Any:
+    from knowledge.index import KnowledgeIndex
+
+    index = KnowledgeIndex.from_settings(settings)
+    index.ingest()
+    report = retrieval.evaluate(index, retrieval.load_queries())
+    progress(1, 1)
+    cases = [CaseResult(id=r.id, metrics={"hit": float(r.rank is not None)}) for r in report.results]
+    return cases, {"recall_at_5": report.recall_at_k, "mrr": report.mrr}
+
+
+_RUNNERS: dict[str, Callable[..., Any]] = {
+    "personas": _personas,
+    "calibration": _calibration,
+    "injection": _injection,
+    "retrieval": _retrieval,
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _aggregate(results: list[CaseResult]) -> dict[str, float]:
+    keys = sorted({k for r in results for k in r.metrics})
+    out = {}
+    for key in keys:
+        values = [r.metrics[key] for r in results if key in r.metrics]
+        out[key] = round(sum(values) / len(values), 4)
+    if "planted_probed" in out:
+        out["probe_recall"] = out.pop("planted_probed")
+    probes = sum(r.metrics.get("probes", 0) for r in results)
+    needless = sum(r.metrics.get("needless_probes", 0) for r in results)
+    out["probe_precision"] = round(1 - needless / probes, 4) if probes else 1.0
+    return out
+
+
+def _usage(engine: Engine) -> dict[str, float]:
+    chats = {
+        id(c): c for c in (getattr(engine.voice, "chat", None), getattr(engine.grader, "chat", None)) if c
+    }
+    totals = {"input_tokens": 0.0, "output_tokens": 0.0, "model_calls": 0.0}
+    for chat in chats.values():
+        totals["input_tokens"] += sum(u.input_tokens for u in chat.usage)
+        totals["output_tokens"] += sum(u.output_tokens for u in chat.usage)
+        totals["model_calls"] += len(chat.usage)
+    return totals
+
+
+def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    used = {k: after[k] - before.get(k, 0.0) for k in after}
+    used["cost_usd_gpt_4o_mini"] = cost_usd("gpt-4o-mini", used["input_tokens"], used["output_tokens"])
+    return used
+
+
+def _versions(engine: Engine) -> str:
+    return f"{engine.voice.version}+{engine.grader.version}"
+
+
+def _slug(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
+def _stable_id(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        )
+        return out.stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def iter_suites() -> Iterator[tuple[str, str]]:
+    yield from SUITES.items()
