@@ -62,5 +62,12 @@ unit:
 doctor: setup
 	$(BIN)/mlsd doctor
 
+bench: setup-test ## the performance figures (JSON in bench.json)
+	$(BIN)/mlsd bench --format json | tee bench.json
+
+evals: setup-test ## the offline eval suites and the recorded LLM suites, replayed
+	for suite in personas calibration injection retrieval; do $(BIN)/mlsd evals run --suite $$suite || exit 1; done
+	$(BIN)/mlsd evals run --suite personas --provider local --record-mode none --limit 4
+
 clean:
 	rm -rf $(VENV) .data .pytest_cache .mypy_cache .ruff_cache

@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,8 +61,13 @@ class EvalReport(BaseModel):
 
 
 def run_suite(
-    suite: str, settings: Settings, record_mode: str = "none", progress: Progress | None = None
+    suite: str,
+    settings: Settings,
+    record_mode: str = "none",
+    progress: Progress | None = None,
+    limit: int | None = None,
 ) -> EvalReport:
+    """`limit` keeps the first N items of the dataset (recorded suites on a slow local model)."""
     from interviewer.engines import build_engine
 
     if suite not in SUITES:
@@ -73,9 +79,11 @@ def run_suite(
         settings = settings.model_copy(update={"local_autostart": record_mode != "none"})
     started = time.perf_counter()
     engine = build_engine(settings)
+    if suite == "personas":  # it measures the interviewer; grading quality is the calibration suite's
+        engine = replace(engine, grader=engine.assessor)
     runner = _RUNNERS[suite]
     recorder = _Recorder(suite, engine, record_mode) if recorded else None
-    cases, metrics = runner(engine, settings, recorder, progress or (lambda done, total: None))
+    cases, metrics = runner(engine, settings, recorder, progress or (lambda done, total: None), limit)
     return EvalReport(
         provenance=Provenance(
             commit=_commit(),
@@ -121,13 +129,15 @@ def _tape(recorder: _Recorder | None, key: str) -> AbstractContextManager[Any]:
 # ---------------------------------------------------------------- suites
 
 
-def _personas(engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress) -> Any:
+def _personas(
+    engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress, limit: int | None
+) -> Any:
     from interviewer.script import play
     from interviewer.session import Interview
     from interviewer.store import Store
 
     store = Store("sqlite:///:memory:")
-    people = personas.load_personas()
+    people = personas.load_personas()[:limit]
     results = []
     for n, persona in enumerate(people, 1):
         usage_before = _usage(engine)
@@ -191,8 +201,10 @@ def _leak_rate(case: Any, probes: list[Any]) -> float:
     return leaks / len(probes)
 
 
-def _calibration(engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress) -> Any:
-    answers = calibration.load_answers()
+def _calibration(
+    engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress, limit: int | None
+) -> Any:
+    answers = calibration.load_answers()[:limit]
     graded = _graded(engine, settings, recorder, [(a.id, a.case, a.stage, a.text) for a in answers], progress)
     report = calibration.evaluate(lambda c, s, t: graded[(c, s, t)], answers)
     metrics = {"exact": report.exact, "within_one": report.within_one, "qwk": report.qwk}
@@ -205,8 +217,11 @@ def _calibration(engine: Engine, settings: Settings, recorder: _Recorder | None,
     return cases, metrics | _delta({}, _usage(engine))
 
 
-def _injection(engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress) -> Any:
-    canary, attacks = injection.load_suite()
+def _injection(
+    engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress, limit: int | None
+) -> Any:
+    canary, all_attacks = injection.load_suite()
+    attacks = all_attacks[:limit]
     items = [(f"{a.id}.control", a.case, a.stage, a.control) for a in attacks]
     items += [(f"{a.id}.attack", a.case, a.stage, a.attack) for a in attacks]
     graded = _graded(engine, settings, recorder, items, progress)
@@ -236,12 +251,14 @@ def _graded(
     return out
 
 
-def _retrieval(engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress) -> Any:
+def _retrieval(
+    engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress, limit: int | None
+) -> Any:
     from knowledge.index import KnowledgeIndex
 
     index = KnowledgeIndex.from_settings(settings)
     index.ingest()
-    report = retrieval.evaluate(index, retrieval.load_queries())
+    report = retrieval.evaluate(index, retrieval.load_queries()[:limit])
     progress(1, 1)
     cases = [CaseResult(id=r.id, metrics={"hit": float(r.rank is not None)}) for r in report.results]
     return cases, {"recall_at_5": report.recall_at_k, "mrr": report.mrr}

@@ -185,19 +185,36 @@ def _converse(session: Interview) -> None:
 @app.command()
 @handled
 def grade(
-    case: Annotated[CaseId, typer.Option(help="Case id.")],
-    stage: Annotated[Stage, typer.Option(help="Stage id.")],
-    answer: Annotated[Path, typer.Option(help="File with the answer; - for stdin.")],
+    case: Annotated[CaseId | None, typer.Option(help="Case id (a transcript may name it).")] = None,
+    stage: Annotated[Stage | None, typer.Option(help="Stage id, with --answer.")] = None,
+    answer: Annotated[Path | None, typer.Option(help="File with one answer; - for stdin.")] = None,
+    transcript: Annotated[
+        Path | None, typer.Option(help="A whole interview (JSON or Markdown); - for stdin.")
+    ] = None,
+    level: Annotated[Level, typer.Option(help="Level, for a transcript's recommendation.")] = Level.senior,
     provider: ProviderOpt = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
-    """Grade one answer to one stage of a case against the rubric."""
+    """Grade one answer to one stage (--answer), or a whole transcript (--transcript)."""
     from interviewer.engines import build_engine
+
+    settings = _settings(provider=provider)
+    if (answer is None) == (transcript is None):
+        _fail("give exactly one of --answer (with --case and --stage) or --transcript", code=2)
+    if transcript is not None:
+        from rubric.transcripts import grade_transcript
+
+        card = grade_transcript(
+            build_engine(settings), _text(transcript), level, case, settings.max_answer_chars
+        )
+        _emit(card.model_dump(mode="json"), fmt, lambda _: _print_card(card))
+        return
+    if case is None or stage is None:
+        _fail("--answer needs --case and --stage", code=2)
+        return
     from rubric.grading import grade_answer
 
-    text = sys.stdin.read() if str(answer) == "-" else _read(answer)
-    settings = _settings(provider=provider)
-    result = grade_answer(build_engine(settings), case, stage, text, settings.max_answer_chars)
+    result = grade_answer(build_engine(settings), case, stage, _text(answer), settings.max_answer_chars)  # type: ignore[arg-type]
 
     def render(data: dict[str, Any]) -> None:
         from ui.terminal import print_stage_score
@@ -205,6 +222,16 @@ def grade(
         print_stage_score(result)
 
     _emit(result.model_dump(mode="json"), fmt, render)
+
+
+def _print_card(card: Any) -> None:
+    from ui.terminal import print_scorecard
+
+    print_scorecard(card)
+
+
+def _text(path: Path) -> str:
+    return sys.stdin.read() if str(path) == "-" else _read(path)
 
 
 def _read(path: Path) -> str:
@@ -274,6 +301,7 @@ def evals_run(
     out: Annotated[Path, typer.Option(help="Folder for the JSON and Markdown reports.")] = Path(
         "evals/reports"
     ),
+    limit: Annotated[int | None, typer.Option(help="Only the first N items of the suite.")] = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Run a suite; model traffic is replayed from (or recorded into) cassettes."""
@@ -284,7 +312,7 @@ def evals_run(
         _fail(f"--record-mode must be one of {', '.join(RECORD_MODES)}", code=2)
     settings = _settings(provider=provider, prompts=prompts)
     with _bar(f"{suite}") as advance:
-        report = run_suite(suite, settings, record_mode, progress=advance)
+        report = run_suite(suite, settings, record_mode, progress=advance, limit=limit)
     out.mkdir(parents=True, exist_ok=True)
     p = report.provenance
     stem = out / f"{suite}-{p.provider}-{p.prompt_version.replace('+', '_')}-{p.commit}"
@@ -325,6 +353,30 @@ def _bar(label: str) -> Iterator[Callable[[int, int], None]]:
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task(label, total=None)
         yield lambda done, total: bar.update(task, completed=done, total=total)
+
+
+@app.command()
+@handled
+def bench(
+    quick: Annotated[bool, typer.Option(help="Fewer repetitions (a smoke run).")] = False,
+    fmt: FormatOpt = Format.text,
+) -> None:
+    """The performance figures: medians and p95, each beside its baseline."""
+    from evals.bench import run
+
+    _settings()  # lays out the token files
+    figures = run(quick=quick)
+
+    def render(data: dict[str, Any]) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table("figure", "value", title="mlsd bench" + (" (quick)" if quick else ""))
+        for key, value in data.items():
+            table.add_row(key, str(value))
+        Console().print(table)
+
+    _emit(figures, fmt, render)
 
 
 @app.command()

@@ -114,6 +114,8 @@ class SessionState(Strict):
     """How many stored turns the engine has already answered (resume picks up after these)."""
     finished: bool = False
     scorecard: Scorecard | None = None
+    self_scores: dict[Stage, int] = {}
+    """The candidate's own 1-4 score per stage, given before seeing the grade."""
 
     @property
     def current(self) -> StageState:

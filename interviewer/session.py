@@ -197,6 +197,15 @@ class Interview:
         self.state.scorecard = self.scorecard()
         self.store.append(self.state.id, [], self.state)
 
+    def assess_self(self, scores: dict[Stage, int]) -> None:
+        """Store the candidate's own scores (1-4 for every stage), given before the grade is shown."""
+        if not self.finished:
+            raise InputError("Self-assessment comes at the end of the interview.")
+        if set(scores) != set(Stage) or not all(1 <= v <= 4 for v in scores.values()):
+            raise InputError("Score every stage from 1 to 4.")
+        self.state.self_scores = dict(scores)
+        self.store.append(self.state.id, [], self.state)
+
     def final_scorecard(self, timeout: float | None = None) -> Scorecard | None:
         """The scorecard once the background grading (if any) is done."""
         for job in list(self._jobs):

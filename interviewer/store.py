@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import ForeignKey, Integer, String, Text, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import StaticPool
 
 from interviewer.models import SessionState, Turn
 
@@ -95,9 +96,11 @@ def _engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
     path = url.removeprefix("sqlite:///")
-    if path and path != ":memory:":
+    in_memory = path in ("", ":memory:", "sqlite://")
+    if not in_memory:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
+    pool = {"poolclass": StaticPool} if in_memory else {}  # one shared in-memory database for all threads
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15}, **pool)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -165,7 +165,7 @@ class LLMVoice:
         chat: ChatModel,
         draft: TemplateVoice,
         retriever: Retriever | None = None,
-        history_tokens: int = 1200,
+        history_tokens: int = 600,
         prompts: str = DEFAULT_PROMPTS,
     ) -> None:
         self.chat, self.draft, self.retriever, self.history_tokens = chat, draft, retriever, history_tokens
@@ -178,8 +178,7 @@ class LLMVoice:
 
     def messages(self, move: Move, case: Case, seed: str, context: VoiceContext) -> list[Message]:
         prompts = self.prompts
-        stages = ", ".join(s.label for s in Stage)
-        system = prompts["system"].format(title=case.title, prompt=case.prompt.strip(), stages=stages)
+        system = _system_prompt(prompts["system"], case.id)
         instruction = prompts["move"].format(
             stage=move.stage.label,
             stage_number=move.stage.number,
@@ -215,6 +214,24 @@ class LLMVoice:
         query = move.topic.value.replace("_", " ") if move.topic else move.stage.label
         chunks = self.retriever.search(query, stage=None, case=case.id, topic=move.topic, k=2)
         return "\n---\n".join(c.text[:700] for c in chunks)
+
+
+@cache
+def _system_prompt(template: str, case_id: CaseId) -> str:
+    """The stable, cacheable prefix: the rules and everything about the case that never changes."""
+    from knowledge.cases import load_case
+    from rubric.schema import load_rubric
+
+    case, rubric = load_case(case_id), load_rubric()
+    stages = "\n".join(f"{s.number}. {s.label}: {rubric.stages[s].summary.strip()}" for s in Stage)
+    requirements = "\n".join(f"- {f.id}: {f.answer}" for f in case.requirements)
+    return template.format(
+        title=case.title,
+        prompt=case.prompt.strip(),
+        requirements=requirements,
+        stages=stages,
+        notes=case.notes.strip(),
+    )
 
 
 def _as_message(turn: Turn) -> Message:

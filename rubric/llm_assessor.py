@@ -68,7 +68,7 @@ class LLMAssessor:
         messages = self.messages(case, stage, answer)
         for _ in range(self.retries + 1):
             try:
-                raw = self.chat.complete(messages, json_schema=Verdict.model_json_schema())
+                raw = self.chat.complete(messages, json_schema=verdict_schema(case, stage))
             except ProviderError:
                 break
             try:
@@ -120,6 +120,30 @@ class LLMAssessor:
                 if quote and quote in answer and _supports(support, case, stage, quote, claim.id, kind):
                     target.setdefault(claim.id, []).append(quote)
         return Coverage(met=met, misconceptions=wrong)
+
+
+def verdict_schema(case: Case, stage: Stage) -> dict[str, Any]:
+    """The Verdict's JSON schema with the stage's ids as enums (constrained decoding where supported)."""
+    plan = case.plan(stage)
+
+    def claims(ids: list[str]) -> dict[str, Any]:
+        item = {
+            "type": "object",
+            "properties": {"id": {"type": "string", "enum": ids}, "quote": {"type": "string"}},
+            "required": ["id", "quote"],
+            "additionalProperties": False,
+        }
+        return {"type": "array", "items": item, "maxItems": len(ids)}
+
+    return {
+        "type": "object",
+        "properties": {
+            "met": claims([i.id for i in plan.ideas]),
+            "misconceptions": claims([m.id for m in plan.misconceptions] or ["none"]),
+        },
+        "required": ["met", "misconceptions"],
+        "additionalProperties": False,
+    }
 
 
 def _supports(support: EmbeddingAssessor, case: Case, stage: Stage, quote: str, item: str, kind: str) -> bool:

@@ -76,9 +76,10 @@ def test_a_person_completes_an_interview_in_the_browser(app_url: str, page: Page
     _send(page, "What latency budget and peak traffic do we have?")
     expect(page.get_by_test_id("stChatMessage").last).to_contain_text("ms")
     for _ in range(60):
-        if page.get_by_text("Scorecard", exact=True).count():
+        if page.get_by_role("button", name="Show my scorecard").count():
             break
         _send(page, "I would split by time, use PR-AUC, and log the served features for training.")
+    page.get_by_role("button", name="Show my scorecard").click()
     expect(page.get_by_text("Scorecard", exact=True)).to_be_visible()
     expect(page.get_by_test_id("stMetric")).to_contain_text("Overall")
     expect(page.get_by_test_id("stChatInput")).to_have_count(0)

@@ -131,3 +131,44 @@ def test_help_imports_no_heavy_module() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert "HEAVY []" in out
+
+
+TRANSCRIPT = """# Case: ad_click_prediction
+## data_preparation
+Interviewer: What data would you use?
+Candidate: I'd split by time: train on the first four weeks and test on the day after.
+Clicks are rare, so I'd downsample negatives and correct the probabilities afterwards.
+## evaluation
+Interviewer: How would you evaluate it?
+Candidate: Accuracy on the test set.
+"""
+
+
+def test_a_markdown_transcript_is_graded_per_stage(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_text(TRANSCRIPT)
+    code, out = run("grade", "--transcript", str(path), "--level", "mid", "--format", "json")
+    assert code == 0, out
+    card = json.loads(out)
+    by_stage = {s["stage"]: s for s in card["stages"]}
+    assert list(by_stage) == [s.value for s in Stage]
+    assert "data_leakage" not in by_stage["data_preparation"]["gaps"]
+    assert by_stage["data_preparation"]["score"] > by_stage["framing"]["score"] == 1
+    assert card["level"] == "mid"
+
+
+def test_an_interview_json_is_a_transcript_too(tmp_path: Path) -> None:
+    code, out = run("interview", "--script", str(SCRIPTS / "ad_click_senior.yaml"), "--format", "json")
+    path = tmp_path / "t.json"
+    path.write_text(out)
+    code, graded = run("grade", "--transcript", str(path), "--format", "json")
+    assert code == 0, graded
+    assert json.loads(graded)["case"] == "ad_click_prediction"
+
+
+def test_a_transcript_without_a_case_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "t.md"
+    path.write_text(TRANSCRIPT.replace("# Case: ad_click_prediction\n", ""))
+    code, out = run("grade", "--transcript", str(path))
+    assert code == 2
+    assert "--case" in out

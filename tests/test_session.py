@@ -218,3 +218,15 @@ def test_unanswerable_questions_get_a_recorded_assumption(interview: Interview) 
     (reply,) = interview.submit("Is the office dog friendly?")
     assert reply.move is MoveKind.clarify
     assert list(interview.state.assumptions.values())
+
+
+def test_self_assessment_is_stored_after_the_end(interview: Interview, store: Store) -> None:
+    with pytest.raises(InputError):
+        interview.assess_self(dict.fromkeys(Stage, 3))
+    interview.submit("/end")
+    with pytest.raises(InputError):
+        interview.assess_self({Stage.framing: 5})
+    interview.assess_self(dict.fromkeys(Stage, 3))
+    saved = store.load(interview.state.id)
+    assert saved is not None
+    assert saved[0].self_scores == dict.fromkeys(Stage, 3)

@@ -40,8 +40,11 @@ def test_a_whole_interview_ends_on_a_scorecard(app: AppTest) -> None:
         app.chat_input[0].set_value("I'd split by time and use PR-AUC, logging served features.").run()
     assert not app.exception
     assert not app.chat_input
+    assert not app.metric  # the grade waits for the candidate's own scores
+    next(b for b in app.button if b.label == "Show my scorecard").click().run()
     assert app.metric[0].label == "Overall"
     assert any("Scorecard" in h.value for h in app.subheader)
+    assert "Your history (1)" in [e.label for e in app.sidebar.expander]
 
 
 def test_candidate_text_is_shown_literally(app: AppTest) -> None:

@@ -74,6 +74,32 @@ def sidebar(interview: Interview | None) -> None:
         if interview is not None:
             stage_tracker(interview)
             controls(interview)
+        history()
+
+
+def history() -> None:
+    """Finished interviews, with the gap between the candidate's own scores and the grader's."""
+    _, store, _ = _services()
+    done = [s for s in store.recent(50) if s.finished and s.scorecard]
+    if not done:
+        return
+    with st.expander(f"Your history ({len(done)})"):
+        rows = [
+            {
+                "case": s.case.value,
+                "overall": s.scorecard.overall if s.scorecard else None,
+                "self minus grader": _self_gap(s.self_scores, s.scorecard),
+            }
+            for s in reversed(done)
+        ]
+        st.line_chart([r["overall"] for r in rows], y_label="overall")
+        st.dataframe(rows, hide_index=True)
+
+
+def _self_gap(mine: dict[Stage, int], card: Scorecard | None) -> float | None:
+    if not mine or card is None:
+        return None
+    return round(sum(mine[s.stage] - s.score for s in card.stages) / len(card.stages), 2)
 
 
 def stage_tracker(interview: Interview) -> None:
@@ -108,7 +134,17 @@ def show_turn(turn: Turn) -> None:
             st.caption(f"{turn.stage.number}/7 · {turn.move.value if turn.move else ''} · {turn.engine}")
 
 
-def show_scorecard(card: Scorecard) -> None:
+def self_assessment(interview: Interview) -> None:
+    st.subheader("Before you see your grade: score yourself")
+    st.caption("1 missing or wrong · 2 shallow · 3 solid · 4 excellent")
+    with st.form("self"):
+        scores = {stage: st.select_slider(stage.label, options=[1, 2, 3, 4], value=3) for stage in Stage}
+        if st.form_submit_button("Show my scorecard", type="primary"):
+            interview.assess_self(scores)
+            st.rerun()
+
+
+def show_scorecard(card: Scorecard, mine: dict[Stage, int]) -> None:
     st.subheader("Scorecard")
     st.metric("Overall", f"{card.overall:.2f} / 4", help="Mean stage score after hint penalties")
     st.markdown(
@@ -118,12 +154,16 @@ def show_scorecard(card: Scorecard) -> None:
         {
             "stage": s.stage.label,
             "score": s.score,
+            "you said": mine.get(s.stage),
+            "difference": mine[s.stage] - s.score if s.stage in mine else None,
             "gaps": ", ".join(g.value for g in s.gaps),
             "hints": s.hints,
         }
         for s in card.stages
     ]
-    st.bar_chart({r["stage"]: r["score"] for r in rows}, y_label="score (1-4)", horizontal=True)
+    chart = {"stage": [r["stage"] for r in rows], "grader": [r["score"] for r in rows]}
+    chart["you"] = [r["you said"] for r in rows]
+    st.bar_chart(chart, x="stage", y=["grader", "you"], stack=False, y_label="score (1-4)")
     st.dataframe(rows, hide_index=True, width="stretch")
     for s in card.stages:
         with st.expander(f"{s.stage.label}: {s.score}/4"):
@@ -135,13 +175,23 @@ def show_scorecard(card: Scorecard) -> None:
 
 
 def _send(interview: Interview, text: str) -> None:
-    try:
-        replies = interview.submit(text)
-        st.session_state.pop("rejected", None)
-        transient = [t.text for t in replies if t not in interview.turns]  # e.g. "I didn't get an answer"
-        st.session_state["notice"] = transient[0] if transient else None
-    except InterviewerError as exc:
-        st.session_state["rejected"] = (text, str(exc))
+    """Submit, streaming the interviewer's reply into the page as it is generated."""
+    with st.chat_message("user"):
+        st.markdown(escape(text))
+    with st.chat_message("assistant"):
+        live, streamed = st.empty(), []
+
+        def on_token(chunk: str) -> None:
+            streamed.append(chunk)
+            live.markdown("".join(streamed) + " ▌")
+
+        try:
+            replies = interview.submit(text, on_token=on_token)
+            st.session_state.pop("rejected", None)
+            transient = [t.text for t in replies if t not in interview.turns]  # "I didn't get an answer"
+            st.session_state["notice"] = transient[0] if transient else None
+        except InterviewerError as exc:
+            st.session_state["rejected"] = (text, str(exc))
     st.rerun()
 
 
@@ -161,7 +211,10 @@ def main() -> None:
     for turn in interview.turns:
         show_turn(turn)
     if interview.finished and interview.state.scorecard:
-        show_scorecard(interview.state.scorecard)
+        if not interview.state.self_scores:
+            self_assessment(interview)
+            return
+        show_scorecard(interview.state.scorecard, interview.state.self_scores)
         return
     if st.session_state.get("notice"):
         with st.chat_message("assistant"):

@@ -1,0 +1,373 @@
+"""`mlsd bench`: every performance goal, measured as medians (and p95) over repeated runs, each
+beside its naive baseline measured in the same run where one exists."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from evals.prices import PRICES, PRICES_AS_OF, cost_usd
+
+Figures = dict[str, Any]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _ms(seconds: list[float]) -> tuple[float, float]:
+    ordered = sorted(seconds)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return round(statistics.median(ordered) * 1000, 2), round(p95 * 1000, 2)
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    fn()
+    return time.perf_counter() - began
+
+
+def _submit(interview: Any, text: str) -> float:
+    began = time.perf_counter()
+    interview.submit(text)
+    return time.perf_counter() - began
+
+
+# ---------------------------------------------------------------- offline turn and grade
+
+
+def offline_turns(data: Path, rounds: int) -> Figures:
+    from evals.personas import load_personas
+    from interviewer.engines import build_engine
+    from interviewer.session import Interview
+    from interviewer.settings import Settings
+    from interviewer.store import Store
+
+    engine = build_engine(Settings(_env_file=None, data_dir=data))
+    store = Store(f"sqlite:///{data / 'bench.sqlite3'}")
+    samples: list[float] = []
+    for warm_up in (True, False):  # a first pass loads the model and each case's phrasing bank
+        for persona in load_personas()[:rounds]:
+            script = persona.script()
+            interview = Interview.start(persona.case, persona.level, store, engine)
+            while not interview.finished:
+                last = interview.turns[-1]
+                took = _submit(interview, script.reply(last.stage, last.move, last.topic))  # type: ignore[arg-type]
+                samples += [] if warm_up else [took]
+    p50, p95 = _ms(samples)
+    return {"offline_turn_ms_p50": p50, "offline_turn_ms_p95": p95, "offline_turns_measured": len(samples)}
+
+
+def offline_grades(rounds: int) -> Figures:
+    from evals.calibration import load_answers
+    from interviewer.engines import build_engine
+    from interviewer.settings import Settings
+    from rubric.grading import grade_answer
+
+    engine = build_engine(Settings(_env_file=None))
+    answers = load_answers()[: rounds * 10]
+    for a in answers:  # warm: the model and each case's phrasing bank
+        grade_answer(engine, a.case, a.stage, a.text, 20_000)
+    samples = []
+    for a in answers:
+        began = time.perf_counter()
+        grade_answer(engine, a.case, a.stage, a.text, 20_000)
+        samples.append(time.perf_counter() - began)
+    p50, p95 = _ms(samples)
+    return {"offline_grade_ms_p50": p50, "offline_grade_ms_p95": p95}
+
+
+# ---------------------------------------------------------------- LLM mode against a zero-latency stub
+
+
+class _Stub(BaseHTTPRequestHandler):
+    requests = 0
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("content-length", 0))
+        body = json.loads(self.rfile.read(length) or b"{}")
+        type(self).requests += 1
+        reply = "What else would you consider here?"
+        if body.get("stream"):
+            self.send_response(200)
+            self.send_header("content-type", "text/event-stream")
+            self.end_headers()
+            for event in (_chunk(reply), _chunk(None, finish=True), "[DONE]"):
+                self.wfile.write(f"data: {event}\n\n".encode())
+            return
+        payload = json.dumps(_completion(reply)).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def _chunk(text: str | None, finish: bool = False) -> str:
+    delta = {"content": text} if text else {}
+    choice = {"index": 0, "delta": delta, "finish_reason": "stop" if finish else None}
+    return json.dumps(
+        {"id": "s", "object": "chat.completion.chunk", "created": 0, "model": "stub", "choices": [choice]}
+    )
+
+
+def _completion(text: str) -> dict[str, Any]:
+    message = {"role": "assistant", "content": text}
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    return {
+        "id": "s",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "stub",
+        "usage": usage,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+    }
+
+
+@contextmanager
+def _stub_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Stub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+
+
+def llm_mode(data: Path, rounds: int) -> Figures:
+    """Per-turn time with the LLM voice on a model that answers instantly, against the offline turn."""
+    from dataclasses import replace
+
+    from interviewer.engines import build_engine
+    from interviewer.providers.openai_chat import OpenAIChat
+    from interviewer.session import Interview
+    from interviewer.settings import Settings
+    from interviewer.store import Store
+    from rubric.ids import CaseId, Level
+
+    store = Store(f"sqlite:///{data / 'bench-llm.sqlite3'}")
+    with _stub_server() as url:
+        chat = OpenAIChat("stub", "unused", url, timeout_s=10)
+        settings = Settings(_env_file=None, provider="openai", data_dir=data)
+        offline = build_engine(Settings(_env_file=None, data_dir=data))
+        llm = replace(build_engine(settings, chat=chat), grader=offline.grader)  # stage grading is off-path
+        timings: dict[str, list[float]] = {"llm": [], "offline": []}
+        calls: list[int] = []
+        for _ in range(rounds):
+            for name, engine in (("llm", llm), ("offline", offline)):
+                interview = Interview.start(CaseId.ad_click_prediction, Level.senior, store, engine)
+                for answer in ("I would use a neural network.", "Nothing more.", "/skip") * 2:
+                    before = _Stub.requests
+                    timings[name].append(_submit(interview, answer))
+                    if name == "llm":
+                        calls.append(_Stub.requests - before)
+    llm_p50, _ = _ms(timings["llm"][3:])
+    offline_p50, _ = _ms(timings["offline"][3:])
+    return {
+        "llm_turn_ms_p50": llm_p50,
+        "llm_overhead_ms_p50": round(llm_p50 - offline_p50, 2),
+        "critical_path_model_calls": max(calls),
+    }
+
+
+def tokens(data: Path) -> Figures:
+    """Input tokens of the LLM voice over a full interview, against a naive prompt that resends the
+    whole transcript on every call (same system prompt and instruction)."""
+    from dataclasses import replace
+
+    from evals.personas import load_personas
+    from interviewer.engines import build_engine
+    from interviewer.providers.fake import FakeChat
+    from interviewer.script import play
+    from interviewer.session import Interview
+    from interviewer.settings import Settings
+    from interviewer.store import Store
+    from interviewer.tokens import count_tokens
+
+    chat = FakeChat(respond=lambda messages: "Could you say more about that?")
+    settings = Settings(_env_file=None, provider="openai", data_dir=data)
+    offline = build_engine(Settings(_env_file=None, data_dir=data))
+    engine = replace(build_engine(settings, chat=chat), grader=offline.grader)  # the voice's tokens only
+    full_history: list[int] = []
+    measured = _Measured(engine.voice, full_history)
+    persona = next(p for p in load_personas() if p.kind == "omit")
+    interview = Interview.start(
+        persona.case, persona.level, Store("sqlite:///:memory:"), replace(engine, voice=measured)
+    )
+    play(interview, persona.script())
+    sent = prefix = naive = 0
+    for call, history in zip(chat.calls, full_history, strict=True):
+        sizes = [count_tokens(m.content) + 4 for m in call]
+        sent += sum(sizes)
+        prefix += sizes[0]
+        naive += sizes[0] + sizes[-1] + history
+    output = sum(u.output_tokens for u in chat.usage)
+    figures: Figures = {
+        "interview_model_calls": len(chat.calls),
+        "interview_input_tokens": sent,
+        "naive_input_tokens": naive,
+        "input_token_ratio": round(sent / naive, 3),
+        "cacheable_prefix_share": round(prefix / sent, 3),
+        "prices_as_of": PRICES_AS_OF,
+    }
+    for model in PRICES:
+        figures[f"interview_cost_usd_{model}"] = cost_usd(model, sent, output, cached_tokens=prefix)
+    return figures
+
+
+class _Measured:
+    """Wraps a voice to note how many tokens the whole transcript had at each call."""
+
+    def __init__(self, inner: Any, sink: list[int]) -> None:
+        self.inner, self.sink = inner, sink
+        self.name, self.version = inner.name, inner.version
+
+    def render(self, move: Any, case: Any, seed: str, context: Any) -> Iterator[str]:
+        from interviewer.tokens import count_tokens
+
+        self.sink.append(sum(count_tokens(t.text) + 4 for t in context.history))
+        yield from self.inner.render(move, case, seed, context)
+
+
+# ---------------------------------------------------------------- embeddings, ingest, cold starts
+
+
+def embeddings(rounds: int) -> Figures:
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+    from knowledge.chroma import MiniLMEmbeddingFunction
+    from knowledge.embedding import model_path, tokenizer_path
+
+    texts = [f"Short sentence number {i} about training-serving skew and leakage." for i in range(100)]
+    ours = MiniLMEmbeddingFunction()
+    ours(texts)
+    with tempfile.TemporaryDirectory() as folder:
+        stock = ONNXMiniLM_L6_V2()
+        stock.DOWNLOAD_PATH = Path(folder)
+        onnx = Path(folder) / "onnx"
+        onnx.mkdir()
+        tokenizer_dir = tokenizer_path().parent  # type: ignore[union-attr]
+        (onnx / "model.onnx").symlink_to(model_path())  # type: ignore[arg-type]
+        for name in (
+            "config.json",
+            "special_tokens_map.json",
+            "tokenizer_config.json",
+            "tokenizer.json",
+            "vocab.txt",
+        ):
+            (onnx / name).symlink_to(tokenizer_dir / name)
+        stock(texts)
+        ours_ms, _ = _ms([_timed(lambda: ours(texts)) for _ in range(rounds)])
+        stock_ms, _ = _ms([_timed(lambda: stock(texts)) for _ in range(max(2, rounds // 2))])
+    return {
+        "embed_100_ms": ours_ms,
+        "stock_embed_100_ms": stock_ms,
+        "embed_speedup": round(stock_ms / ours_ms, 1),
+    }
+
+
+def ingest(data: Path) -> Figures:
+    from interviewer.settings import Settings
+    from knowledge.index import KnowledgeIndex
+
+    index = KnowledgeIndex.from_settings(Settings(_env_file=None, data_dir=data / "ingest"))
+    full = index.ingest()
+    noop = [_timed(index.ingest) for _ in range(3)]
+    searches = [
+        _timed(lambda: index.search("random split on click logs", stage=None, k=5)) for _ in range(20)
+    ]
+    filtered = [_timed(lambda: index.search("what to monitor", stage="monitoring", k=5)) for _ in range(20)]  # type: ignore[arg-type]
+    return {
+        "ingest_s": full.seconds,
+        "ingest_chunks": full.chunks,
+        "reingest_noop_s": round(statistics.median(noop), 3),
+        "search_ms_p50": _ms(searches)[0],
+        "filtered_search_ms_p50": _ms(filtered)[0],
+    }
+
+
+def help_cold(rounds: int) -> Figures:
+    command = [sys.executable, "-m", "interviewer.cli", "--help"]
+    samples = [
+        _timed(lambda: subprocess.run(command, capture_output=True, check=True)) for _ in range(rounds)
+    ]
+    return {"help_cold_s": round(statistics.median(samples), 3)}
+
+
+def app_ready(data: Path) -> Figures:
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MLSD_DATA_DIR": str(data / "app")}
+    began = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "interviewer.cli", "app", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        while time.perf_counter() - began < 120:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
+                    return {"app_ready_s": round(time.perf_counter() - began, 2)}
+            except OSError:
+                time.sleep(0.1)
+        return {"app_ready_s": None}
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=20)
+
+
+def replay(data: Path) -> Figures:
+    """Replay the committed recording of the personas suite with no server and no network."""
+    from evals.runner import CASSETTES, run_suite
+    from interviewer.settings import Settings
+
+    recorded = sorted((CASSETTES / "personas" / "local").rglob("*.yaml"))
+    if not recorded:
+        return {"replay_interviews": 0, "replay_50_s": None}
+    settings = Settings(_env_file=None, provider="local", data_dir=data)
+    report = run_suite("personas", settings, "none", limit=len(recorded))
+    per_interview = report.seconds / len(recorded)
+    return {
+        "replay_interviews": len(recorded),
+        "replay_s": report.seconds,
+        "replay_50_s": round(per_interview * 50, 2),
+    }
+
+
+def run(quick: bool = False) -> Figures:
+    rounds = 3 if quick else 10
+    figures: Figures = {"machine": f"{os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}"}
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder)
+        from interviewer.tokens import use_cache_dir
+
+        use_cache_dir(data / "tiktoken")
+        figures |= offline_turns(data, rounds)
+        figures |= offline_grades(rounds)
+        figures |= llm_mode(data, 2 if quick else 5)
+        figures |= tokens(data)
+        figures |= embeddings(rounds)
+        figures |= ingest(data)
+        figures |= help_cold(rounds)
+        figures |= app_ready(data)
+        figures |= replay(data)
+    return figures

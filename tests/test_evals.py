@@ -1,0 +1,118 @@
+"""The eval runner, compare and bench: offline suites run for real; recorded suites replay offline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from evals.compare import compare
+from evals.runner import CASSETTES, CaseResult, EvalReport, Provenance, run_suite
+from interviewer.cli import app
+from interviewer.settings import Settings
+
+runner = CliRunner()
+
+
+def _report(metrics: dict[str, float], cases: dict[str, dict[str, float]]) -> EvalReport:
+    provenance = Provenance(
+        commit="c",
+        suite="personas",
+        provider="offline",
+        model="offline",
+        prompt_version="v",
+        record_mode="offline",
+    )
+    return EvalReport(
+        provenance=provenance,
+        metrics=metrics,
+        cases=[CaseResult(id=k, metrics=v) for k, v in cases.items()],
+        seconds=1.0,
+    )
+
+
+def test_compare_flags_a_regression_and_lists_flips() -> None:
+    a = _report(
+        {"probe_recall": 1.0, "repetition_rate": 0.0}, {"x": {"completed": 1.0}, "y": {"completed": 1.0}}
+    )
+    b = _report(
+        {"probe_recall": 0.9, "repetition_rate": 0.0}, {"x": {"completed": 0.0}, "y": {"completed": 1.0}}
+    )
+    result = compare(a, b, threshold=0.02)
+    assert result.regressions == ["probe_recall"]
+    assert result.flips == ["x: completed 1 -> 0"]
+    assert compare(a, a).regressions == []
+
+
+def test_compare_gives_a_bootstrap_interval_for_paired_cases() -> None:
+    a = _report({"turns_per_stage": 2.0}, {f"c{i}": {"turns_per_stage": 2.0} for i in range(20)})
+    b = _report({"turns_per_stage": 3.0}, {f"c{i}": {"turns_per_stage": 3.0} for i in range(20)})
+    (row,) = compare(a, b).metrics
+    assert row.ci95 == (1.0, 1.0)
+
+
+def test_the_offline_personas_suite_meets_the_interviewer_goals() -> None:
+    report = run_suite("personas", Settings(_env_file=None))  # type: ignore[call-arg]
+    assert len(report.cases) >= 50
+    assert report.metrics["completed"] == 1.0
+    assert report.metrics["probe_recall"] >= 0.9
+    assert report.metrics["repetition_rate"] == 0.0
+    assert report.provenance.commit
+
+
+def test_evals_cli_lists_runs_and_compares(tmp_path: Path) -> None:
+    listed = runner.invoke(app, ["evals", "list", "--format", "json"])
+    assert {row["suite"] for row in json.loads(listed.output)} == {
+        "personas",
+        "calibration",
+        "injection",
+        "retrieval",
+    }
+    ran = runner.invoke(
+        app, ["evals", "run", "--suite", "injection", "--out", str(tmp_path), "--format", "json"]
+    )
+    assert ran.exit_code == 0, ran.output
+    (report,) = tmp_path.glob("*.json")
+    assert (tmp_path / report.name.replace(".json", ".md")).exists()
+    same = runner.invoke(app, ["evals", "compare", str(report), str(report)])
+    assert same.exit_code == 0
+    assert "raised" in same.output
+
+
+@pytest.mark.block_network
+def test_the_recorded_local_suite_replays_without_a_server_or_network() -> None:
+    recorded = sorted((CASSETTES / "personas" / "local").rglob("*.yaml"))
+    assert recorded, "no recorded personas: see the README on recording"
+    settings = Settings(_env_file=None, provider="local")  # type: ignore[call-arg]
+    report = run_suite("personas", settings, "none", limit=len(recorded))
+    assert report.provenance.record_mode == "none"
+    assert report.metrics["completed"] == 1.0
+    assert report.metrics["model_calls"] > 0
+    assert {Path(c).name for c in report.provenance.cassettes} == {p.name for p in recorded}
+
+
+def test_bench_emits_every_field() -> None:
+    result = runner.invoke(app, ["bench", "--quick", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    for key in (
+        "offline_turn_ms_p50",
+        "offline_turn_ms_p95",
+        "offline_grade_ms_p50",
+        "llm_overhead_ms_p50",
+        "critical_path_model_calls",
+        "interview_input_tokens",
+        "naive_input_tokens",
+        "cacheable_prefix_share",
+        "embed_100_ms",
+        "stock_embed_100_ms",
+        "ingest_s",
+        "reingest_noop_s",
+        "help_cold_s",
+        "app_ready_s",
+        "replay_50_s",
+    ):
+        assert figures.get(key) is not None, key
+    assert figures["critical_path_model_calls"] == 1
