@@ -144,6 +144,7 @@ def _stub_server() -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_address[1]}/v1"
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def llm_mode(data: Path, rounds: int) -> Figures:
@@ -281,6 +282,7 @@ def embeddings(rounds: int) -> Figures:
 def ingest(data: Path) -> Figures:
     from interviewer.settings import Settings
     from knowledge.index import KnowledgeIndex
+    from rubric.ids import Stage
 
     index = KnowledgeIndex.from_settings(Settings(_env_file=None, data_dir=data / "ingest"))
     full = index.ingest()
@@ -288,7 +290,9 @@ def ingest(data: Path) -> Figures:
     searches = [
         _timed(lambda: index.search("random split on click logs", stage=None, k=5)) for _ in range(20)
     ]
-    filtered = [_timed(lambda: index.search("what to monitor", stage="monitoring", k=5)) for _ in range(20)]  # type: ignore[arg-type]
+    filtered = [
+        _timed(lambda: index.search("what to monitor", stage=Stage.monitoring, k=5)) for _ in range(20)
+    ]
     return {
         "ingest_s": full.seconds,
         "ingest_chunks": full.chunks,
@@ -307,32 +311,14 @@ def help_cold(rounds: int) -> Figures:
 
 
 def app_ready(data: Path) -> Figures:
-    import socket
-    import urllib.request
+    from interviewer.processes import free_port, start_app, stop, wait_for
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "MLSD_DATA_DIR": str(data / "app")}
-    began = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "interviewer.cli", "app", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    port = free_port()
+    server = start_app(port, data / "app")
     try:
-        while time.perf_counter() - began < 120:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1):
-                    return {"app_ready_s": round(time.perf_counter() - began, 2)}
-            except OSError:
-                time.sleep(0.1)
-        return {"app_ready_s": None}
+        return {"app_ready_s": round(wait_for(f"http://127.0.0.1:{port}/_stcore/health", server, 120), 2)}
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=20)
+        stop(server)
 
 
 def replay(data: Path) -> Figures:

@@ -89,6 +89,8 @@ class TemplateVoice:
             return "hint" if move.idea else "no_hint"
         if move.kind is MoveKind.probe:
             return (move.rung or Rung.prompt).value
+        if move.kind is MoveKind.wrap_up and move.stage is not list(Stage)[-1]:
+            return "ended"
         return move.kind.value
 
     @staticmethod

@@ -124,6 +124,8 @@ def _feedback(case: Case, stage: Stage, met: dict[str, list[str]], wrong: dict[s
     lines = [f"Covered {len(plan.ideas) - len(missed)} of {len(plan.ideas)} expected ideas."]
     lines += [f"Missed: {text}" for text in missed]
     lines += [f"Careful: {m.correction}" for m in plan.misconceptions if m.id in wrong]
+    gaps = _gaps(case, stage, met, wrong)
+    lines += [f"Study: knowledge/notes/topics/{t.value}.md" for t in gaps]
     return "\n".join(lines)
 
 

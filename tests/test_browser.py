@@ -5,16 +5,13 @@ Slow (a real server and browser), so it runs once, as one test.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from .servers import free_port, wait_for
+from interviewer.processes import free_port, start_app, stop, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -33,21 +30,13 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def app_url(tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "MLSD_DATA_DIR": str(tmp_path / "data")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "interviewer.cli", "app", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    server = start_app(port, tmp_path / "data")
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(f"{url}/_stcore/health", server)
         yield url
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=20)
+        stop(server)
 
 
 @pytest.fixture
@@ -66,6 +55,8 @@ def _send(page: Page, text: str) -> None:
     box.fill(text)
     box.press("Enter")
     expect(page.get_by_test_id("stChatMessage")).not_to_have_count(before, timeout=20_000)
+    # the reply streams into a placeholder; the rerun then renders it with its caption
+    expect(page.get_by_test_id("stChatMessage").last).to_contain_text("· offline", timeout=20_000)
 
 
 def test_a_person_completes_an_interview_in_the_browser(app_url: str, page: Page) -> None:
@@ -76,10 +67,10 @@ def test_a_person_completes_an_interview_in_the_browser(app_url: str, page: Page
     _send(page, "What latency budget and peak traffic do we have?")
     expect(page.get_by_test_id("stChatMessage").last).to_contain_text("ms")
     for _ in range(60):
-        if page.get_by_role("button", name="Show my scorecard").count():
-            break
         _send(page, "I would split by time, use PR-AUC, and log the served features for training.")
-    page.get_by_role("button", name="Show my scorecard").click()
+        if "wrap_up" in page.get_by_test_id("stChatMessage").last.inner_text():
+            break
+    page.get_by_role("button", name="Show my scorecard").click(timeout=20_000)
     expect(page.get_by_text("Scorecard", exact=True)).to_be_visible()
     expect(page.get_by_test_id("stMetric")).to_contain_text("Overall")
     expect(page.get_by_test_id("stChatInput")).to_have_count(0)

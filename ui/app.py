@@ -161,7 +161,8 @@ def show_scorecard(card: Scorecard, mine: dict[Stage, int]) -> None:
         }
         for s in card.stages
     ]
-    chart = {"stage": [r["stage"] for r in rows], "grader": [r["score"] for r in rows]}
+    labels = [f"{s.stage.number}. {s.stage.label}" for s in card.stages]  # sorts in stage order
+    chart = {"stage": labels, "grader": [r["score"] for r in rows]}
     chart["you"] = [r["you said"] for r in rows]
     st.bar_chart(chart, x="stage", y=["grader", "you"], stack=False, y_label="score (1-4)")
     st.dataframe(rows, hide_index=True, width="stretch")

@@ -44,7 +44,7 @@ def converse(session: Interview) -> None:
             text = "/end"
             console.print()
         try:
-            replies = session.submit(text)
+            replies = _streamed(session, text)
         except InputError as exc:
             console.print(Text(str(exc), style="bold red"))
             continue
@@ -52,6 +52,20 @@ def converse(session: Interview) -> None:
             print_turn(turn)
     if session.state.scorecard:
         print_scorecard(session.state.scorecard)
+
+
+def _streamed(session: Interview, text: str) -> list[Turn]:
+    """Submit, showing the reply live as the model writes it (then the final turns replace it)."""
+    from rich.live import Live
+
+    chunks: list[str] = []
+    with Live(console=console, transient=True) as live:
+
+        def on_token(chunk: str) -> None:
+            chunks.append(chunk)
+            live.update(Panel(Text("".join(chunks)), border_style="magenta"))
+
+        return session.submit(text, on_token=on_token)
 
 
 def print_transcript(session: Interview) -> None:

