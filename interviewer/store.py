@@ -108,5 +108,6 @@ def _engine(url: str) -> Engine:
 def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: safe against crashes of the app
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()

@@ -32,7 +32,7 @@ NOTES_DIR = Path(__file__).parent / "notes"
 ROOT = Path(__file__).parent
 COLLECTION = "mlsd_knowledge"
 MAX_CHUNK_CHARS = 1800
-BATCH = 64
+BATCH = 16
 
 
 class Chunk(Strict):
@@ -306,6 +306,7 @@ class KnowledgeIndex:
         return {i: str(m.get("hash", "")) for i, m in zip(got["ids"], metas, strict=True)}
 
     def _upsert(self, chunks: list[Chunk], progress: bool) -> None:
+        chunks = sorted(chunks, key=lambda c: len(c.text))  # similar lengths pad less per batch
         batches = [chunks[i : i + BATCH] for i in range(0, len(chunks), BATCH)]
         for batch in _progress(batches, progress, "Embedding knowledge"):
             self.collection.upsert(

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
     from knowledge.embedding import Vectors
 
 _SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)")
-_CLAUSE = re.compile(r"[^,]+")
 _NEGATION = re.compile(
     r"\b(?:not|never|no|avoid\w*|don'?t|doesn'?t|shouldn'?t|wouldn'?t|won'?t|instead|rather than"
     r"|without|against|wrong|mistake|misleading|leak\w*|bad|naive)\b",
@@ -47,12 +46,6 @@ def sentences(text: str) -> list[str]:
     return [m.group().strip() for m in _SENTENCE.finditer(text) if len(m.group().strip()) > 2]
 
 
-def _segments(sentence: str) -> list[str]:
-    """The sentence and, when long, its comma-separated clauses (meaning gets diluted otherwise)."""
-    clauses = [c.strip() for c in _CLAUSE.findall(sentence) if len(c.split()) >= 3]
-    return [sentence, *clauses] if len(sentence.split()) > 18 and len(clauses) > 1 else [sentence]
-
-
 def _cue_hit(cues: list[str], sentence: str) -> bool:
     return any(re.search(cue, sentence, re.IGNORECASE) for cue in cues)
 
@@ -73,17 +66,16 @@ class EmbeddingAssessor:
         found = [s for s in sentences(text) if not addresses_grader(s)]
         if not found:
             return Coverage()
-        owners = [i for i, s in enumerate(found) for _ in _segments(s)]
-        vectors = minilm().embed([seg for s in found for seg in _segments(s)])
+        vectors = minilm().embed(found)
         plan = case.plan(stage)
-        ideas = _semantic_hits(vectors, owners, _phrasing_bank(case.id, stage), self.threshold)
+        ideas = _semantic_hits(vectors, _phrasing_bank(case.id, stage), self.threshold)
         met = {
             idea.id: quotes
             for idea, hits in zip(plan.ideas, ideas, strict=True)
             if (quotes := _quotes(found, hits, idea.cues))
         }
         banks = _misconception_bank(case.id, stage)
-        wrong_hits = _semantic_hits(vectors, owners, banks, self.misconception_threshold)
+        wrong_hits = _semantic_hits(vectors, banks, self.misconception_threshold)
         wrong = {
             item.id: quotes
             for item, hits in zip(plan.misconceptions, wrong_hits, strict=True)
@@ -92,12 +84,10 @@ class EmbeddingAssessor:
         return Coverage(met=met, misconceptions=wrong)
 
 
-def _semantic_hits(
-    vectors: Vectors, owners: list[int], banks: list[Vectors], threshold: float
-) -> list[set[int]]:
+def _semantic_hits(vectors: Vectors, banks: list[Vectors], threshold: float) -> list[set[int]]:
     """Per item, the sentences whose closest item it is, at `threshold` or above.
 
-    Each segment is credited to one item only (its best match), so a sentence about one idea does
+    Each sentence is credited to one item only (its best match), so a sentence about one idea does
     not also count for a neighbouring idea of the same stage.
     """
     hits: list[set[int]] = [set() for _ in banks]
@@ -106,10 +96,10 @@ def _semantic_hits(
     import numpy as np
 
     scores = np.stack([(vectors @ bank.T).max(axis=1) for bank in banks], axis=1)
-    for segment, row in enumerate(scores):
+    for sentence, row in enumerate(scores):
         best = int(row.argmax())
         if row[best] >= threshold:
-            hits[best].add(owners[segment])
+            hits[best].add(sentence)
     return hits
 
 
