@@ -323,10 +323,10 @@ def app_ready(data: Path) -> Figures:
 
 def replay(data: Path) -> Figures:
     """Replay the committed recording of the personas suite with no server and no network."""
-    from evals.runner import CASSETTES, run_suite
+    from evals.runner import LOCAL_PERSONAS, run_suite
     from interviewer.settings import Settings
 
-    recorded = sorted((CASSETTES / "personas" / "local").rglob("*.yaml"))
+    recorded = sorted(LOCAL_PERSONAS.glob("*.yaml"))
     if not recorded:
         return {"replay_interviews": 0, "replay_50_s": None}
     settings = Settings(_env_file=None, provider="local", data_dir=data)

@@ -35,6 +35,8 @@ SUITES = {
     "retrieval": "Labelled queries: recall@5 and MRR of the knowledge search.",
 }
 RECORD_MODES = ("none", "once", "new_episodes", "all")
+#: the committed recording of the personas suite on the local model, with the default prompts
+LOCAL_PERSONAS = CASSETTES / "personas" / "local" / "local_smollm2" / "voice-v1_embedding-v1"
 Progress = Callable[[int, int], None]
 
 
@@ -175,6 +177,7 @@ def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) 
         "probes": float(len(probes)),
         "needless_probes": float(len(needless)),
         "repetition_rate": 1 - len(set(texts)) / len(texts),
+        "words_per_reply": _words(t for t in spoken if t.move is not MoveKind.ask),
         "answer_leak_rate": _leak_rate(case, probes),
         "overall_score": card.overall if card else 0.0,
         "seconds": round(seconds, 3),
@@ -184,6 +187,12 @@ def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) 
             any((t.stage, t.topic) == (persona.stage, persona.topic) for t in probes)
         )
     return metrics
+
+
+def _words(turns: Iterator[Any]) -> float:
+    """Mean words per interviewer reply (the stage questions excluded: they are fixed)."""
+    counts = [len(t.text.split()) for t in turns]
+    return round(sum(counts) / len(counts), 2) if counts else 0.0
 
 
 def _leak_rate(case: Any, probes: list[Any]) -> float:

@@ -137,6 +137,7 @@ def interview(
     level: Annotated[Level, typer.Option(help="The level you are interviewing for.")] = Level.senior,
     provider: ProviderOpt = None,
     script: Annotated[Path | None, typer.Option(help="A scripted candidate (YAML) answers.")] = None,
+    minutes: Annotated[float, typer.Option(min=5, max=180, help="The interview's time budget.")] = 45,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """A mock interview in the terminal (or played by a scripted candidate)."""
@@ -150,7 +151,10 @@ def interview(
     if scripted:
         case, level = scripted.case, scripted.level
     store = Store(settings.db_url)
-    session = Interview.start(case, level, store, build_engine(settings), max_chars=settings.max_answer_chars)
+    engine = build_engine(settings)
+    session = Interview.start(
+        case, level, store, engine, minutes=minutes, max_chars=settings.max_answer_chars
+    )
     if scripted:
         play(session, scripted)
     else:

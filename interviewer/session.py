@@ -80,6 +80,7 @@ class Interview:
         store: Store,
         engine: Engine,
         session_id: str | None = None,
+        minutes: float = 45.0,
         **kwargs: object,
     ) -> Interview:
         """A new session; pass `session_id` for reproducible wording (evals replaying recordings)."""
@@ -89,6 +90,7 @@ class Interview:
             level=level,
             provider=engine.provider,
             prompt_version=engine.voice.version,
+            minutes=minutes,
         )
         interview = cls(state, [], store, engine, **kwargs)  # type: ignore[arg-type]
         state.started_at = interview.clock()

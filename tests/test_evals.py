@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from evals.compare import compare
-from evals.runner import CASSETTES, CaseResult, EvalReport, Provenance, run_suite
+from evals.runner import CASSETTES, LOCAL_PERSONAS, CaseResult, EvalReport, Provenance, run_suite
 from interviewer.cli import app
 from interviewer.settings import Settings
 
@@ -83,7 +83,7 @@ def test_evals_cli_lists_runs_and_compares(tmp_path: Path) -> None:
 
 @pytest.mark.block_network
 def test_the_recorded_local_suite_replays_without_a_server_or_network() -> None:
-    recorded = sorted((CASSETTES / "personas" / "local").rglob("*.yaml"))
+    recorded = sorted(LOCAL_PERSONAS.glob("*.yaml"))
     assert recorded, "no recorded personas: see the README on recording"
     settings = Settings(_env_file=None, provider="local")  # type: ignore[call-arg]
     report = run_suite("personas", settings, "none", limit=len(recorded))

@@ -49,9 +49,11 @@ def _interview() -> Interview | None:
     return cached
 
 
-def _start(case: CaseId, level: Level) -> None:
+def _start(case: CaseId, level: Level, minutes: int) -> None:
     settings, store, engine = _services()
-    interview = Interview.start(case, level, store, engine, max_chars=settings.max_answer_chars)
+    interview = Interview.start(
+        case, level, store, engine, minutes=minutes, max_chars=settings.max_answer_chars
+    )
     st.session_state["interview"] = interview
     st.query_params["session"] = interview.state.id
 
@@ -64,12 +66,13 @@ def sidebar(interview: Interview | None) -> None:
         cases = available_cases()
         case = st.selectbox("Case", cases, format_func=lambda c: load_case(c).title, key="case")
         level = st.selectbox("Level", [lv.value for lv in Level], index=2, format_func=str.capitalize)
+        minutes = st.slider("Minutes", min_value=15, max_value=90, value=45, step=5)
         if (
             st.button("Start a new interview", type="primary", width="stretch")
             and case is not None
             and level is not None
         ):
-            _start(case, Level(level))
+            _start(case, Level(level), minutes)
             st.rerun()
         if interview is not None:
             stage_tracker(interview)
