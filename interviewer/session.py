@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -15,6 +14,7 @@ from interviewer.policy import Intent, PolicyConfig, classify, next_move, next_s
 from interviewer.voices import VoiceContext
 from knowledge.cases import Case, load_case
 from rubric.errors import InputError, ProviderError
+from rubric.guard import normalise
 from rubric.ids import CaseId, Level, Stage
 from rubric.schema import load_rubric
 from rubric.scoring import Scorecard, build_scorecard, score_stage
@@ -45,12 +45,6 @@ class Engine:
     def name(self) -> str:
         """Shown wherever the interviewer speaks, e.g. `offline` or `openai:gpt-4o-mini`."""
         return self.voice.name
-
-
-def normalise(text: str) -> str:
-    """NFC, no control characters but newlines and tabs, no surrounding whitespace."""
-    text = unicodedata.normalize("NFC", text)
-    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
 
 
 class Interview:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from knowledge.cases import load_case
 from rubric.errors import InputError
+from rubric.guard import normalise
 from rubric.ids import CaseId, Stage
 from rubric.schema import load_rubric
 from rubric.scoring import StageScore, score_stage
@@ -15,8 +16,6 @@ if TYPE_CHECKING:
 
 
 def grade_answer(engine: Engine, case_id: CaseId, stage: Stage, text: str, max_chars: int) -> StageScore:
-    from interviewer.session import normalise
-
     text = normalise(text)
     if not text:
         raise InputError("The answer is empty: there is nothing to grade.")

@@ -1,13 +1,14 @@
-"""Sentences of an answer that address the grader instead of the problem.
+"""Guarding candidate text: normalisation, and the sentences that address the grader.
 
-They are dropped before assessment: text that tries to instruct the grader is never evidence. Dropping
-text can only lower coverage, so a false alarm costs the candidate at most one sentence and an
-injection can never raise a grade.
+Grader-directed sentences are dropped before assessment: text that tries to instruct the grader is
+never evidence. Dropping text can only lower coverage, so a false alarm costs the candidate at most
+one sentence and an injection can never raise a grade.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _PATTERNS = [
     r"\b(ignore|disregard|forget|override)\b.{0,60}\b(instructions?|rubric|rules?|prompt|previous|above|guidelines)\b",
@@ -41,3 +42,9 @@ _GRADER_DIRECTED = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORE
 
 def addresses_grader(sentence: str) -> bool:
     return bool(_GRADER_DIRECTED.search(sentence))
+
+
+def normalise(text: str) -> str:
+    """NFC, no control characters but newlines and tabs, no surrounding whitespace."""
+    text = unicodedata.normalize("NFC", text)
+    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
