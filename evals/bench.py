@@ -36,9 +36,7 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def _submit(interview: Any, text: str) -> float:
-    began = time.perf_counter()
-    interview.submit(text)
-    return time.perf_counter() - began
+    return _timed(lambda: interview.submit(text))
 
 
 # ---------------------------------------------------------------- offline turn and grade

@@ -15,6 +15,7 @@ from interviewer.models import Move, MoveKind, Rung, Turn
 from interviewer.providers import ChatModel, Message
 from knowledge.cases import Case
 from rubric.errors import ConfigError
+from rubric.guard import delimited
 from rubric.ids import CaseId, Stage, Topic
 
 if TYPE_CHECKING:
@@ -239,5 +240,4 @@ def _system_prompt(template: str, case_id: CaseId) -> str:
 def _as_message(turn: Turn) -> Message:
     if turn.role == "interviewer":
         return Message(role="assistant", content=turn.text)
-    safe = turn.text.replace("</candidate_answer>", "</candidate_answer >")
-    return Message(role="user", content=f"<candidate_answer>\n{safe}\n</candidate_answer>")
+    return Message(role="user", content=delimited(turn.text))

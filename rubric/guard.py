@@ -48,3 +48,9 @@ def normalise(text: str) -> str:
     """NFC, no control characters but newlines and tabs, no surrounding whitespace."""
     text = unicodedata.normalize("NFC", text)
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+
+
+def delimited(text: str) -> str:
+    """Candidate text wrapped as data for a model prompt; a closing tag inside it cannot end the block."""
+    safe = text.replace("</candidate_answer>", "</candidate_answer >")
+    return f"<candidate_answer>\n{safe}\n</candidate_answer>"

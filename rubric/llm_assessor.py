@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError
 from rubric._base import Strict
 from rubric.assessors import Coverage, EmbeddingAssessor, sentences
 from rubric.errors import ProviderError
-from rubric.guard import addresses_grader
+from rubric.guard import addresses_grader, delimited
 from rubric.ids import Stage
 
 if TYPE_CHECKING:
@@ -92,8 +92,7 @@ class LLMAssessor:
             misconceptions="\n".join(f"- {m.id}: {m.text}" for m in plan.misconceptions) or "(none)",
             canary=self.canary,
         )
-        safe = answer.replace("</candidate_answer>", "</candidate_answer >")
-        return [_msg("system", system), _msg("user", f"<candidate_answer>\n{safe}\n</candidate_answer>")]
+        return [_msg("system", system), _msg("user", delimited(answer))]
 
     @staticmethod
     def _parse(raw: str, case: Case, stage: Stage) -> Verdict:

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from interviewer.processes import free_port, wait_for
 from interviewer.settings import Settings
 from knowledge.cases import CASES_DIR
 from knowledge.index import NOTES_DIR, KnowledgeIndex, corpus
 from rubric.errors import ContentError
 from rubric.ids import CaseId, Stage, Topic
-
-from .servers import free_port, wait_for
 
 NOTE = """---
 title: Splits

@@ -6,13 +6,13 @@ from dataclasses import replace
 
 from interviewer.engines import build_engine
 from interviewer.models import MoveKind
+from interviewer.processes import free_port
 from interviewer.script import play
 from interviewer.session import Interview
 from interviewer.settings import Settings
 from interviewer.store import Store
 from rubric.ids import Stage
 
-from .servers import free_port
 from .test_session import _strong
 
 
