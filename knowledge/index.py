@@ -49,7 +49,10 @@ class Chunk(Strict):
 
     @property
     def digest(self) -> str:
-        payload = self.model_dump_json(exclude={"score"})
+        """Changes with the chunk or with the embedding model, so either re-embeds it."""
+        from knowledge.minilm_onnx import BUILD
+
+        payload = BUILD + self.model_dump_json(exclude={"score"})
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def metadata(self) -> dict[str, Any]:

@@ -54,7 +54,7 @@ def test_secrets_stay_out_of_reprs_dumps_and_doctor(monkeypatch: pytest.MonkeyPa
 
 def test_doctor_reports_each_offline_asset(settings: Settings) -> None:
     found = {c.name: c.status for c in checks(settings)}
-    assert found["embedding model (MiniLM int8 ONNX)"] == "ok"
+    assert found["embedding weights (all-MiniLM-L6-v2)"] == "ok"
     assert found["embedding tokenizer"] == "ok"
     assert found["tiktoken encodings"] == "ok"
     assert found["knowledge index"] == "missing"  # nothing ingested in this private data folder
