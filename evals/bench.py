@@ -182,11 +182,38 @@ def llm_mode(data: Path, rounds: int) -> Figures:
 
 
 def tokens(data: Path) -> Figures:
-    """Input tokens of the LLM voice over a full interview, against a naive prompt that resends the
-    whole transcript on every call (same system prompt and instruction)."""
+    """Input tokens of the LLM voice over full-length interviews (the 14 `typical` personas, one per
+    case), against a naive prompt that resends the whole transcript on every call (same system
+    prompt and instruction); the whole personas suite's ratio beside it."""
+    from evals.personas import load_personas
+
+    people = load_personas()
+    full = [_voice_tokens(data, p) for p in people if p.kind == "typical"]
+    suite = [_voice_tokens(data, p) for p in people]
+    sent, prefix, naive = (sum(t[k] for t in full) for k in ("sent", "prefix", "naive"))
+    output = sum(t["output"] for t in full) / len(full)
+    per = {k: statistics.median(t[k] for t in full) for k in ("calls", "sent", "naive", "transcript")}
+    figures: Figures = {
+        "interview_model_calls": per["calls"],
+        "interview_transcript_tokens": per["transcript"],
+        "interview_input_tokens": round(per["sent"]),
+        "naive_input_tokens": round(per["naive"]),
+        "input_token_ratio": round(sent / naive, 3),
+        "cacheable_prefix_share": round(prefix / sent, 3),
+        "suite_input_token_ratio": round(sum(t["sent"] for t in suite) / sum(t["naive"] for t in suite), 3),
+        "prices_as_of": PRICES_AS_OF,
+    }
+    for model in PRICES:
+        figures[f"interview_cost_usd_{model}"] = cost_usd(
+            model, round(sent / len(full)), round(output), cached_tokens=round(prefix / len(full))
+        )
+    return figures
+
+
+def _voice_tokens(data: Path, persona: Any) -> dict[str, int]:
+    """One scripted interview through the LLM voice on a fake model: what each call sent."""
     from dataclasses import replace
 
-    from evals.personas import load_personas
     from interviewer.engines import build_engine
     from interviewer.providers.fake import FakeChat
     from interviewer.script import play
@@ -200,10 +227,9 @@ def tokens(data: Path) -> Figures:
     offline = build_engine(Settings(_env_file=None, data_dir=data))
     engine = replace(build_engine(settings, chat=chat), grader=offline.grader)  # the voice's tokens only
     full_history: list[int] = []
-    measured = _Measured(engine.voice, full_history)
-    persona = next(p for p in load_personas() if p.kind == "omit")
+    voice = _Measured(engine.voice, full_history)
     interview = Interview.start(
-        persona.case, persona.level, Store("sqlite:///:memory:"), replace(engine, voice=measured)
+        persona.case, persona.level, Store("sqlite:///:memory:"), replace(engine, voice=voice)
     )
     play(interview, persona.script())
     sent = prefix = naive = 0
@@ -212,18 +238,16 @@ def tokens(data: Path) -> Figures:
         sent += sum(sizes)
         prefix += sizes[0]
         naive += sizes[0] + sizes[-1] + history
+    transcript = sum(count_tokens(t.text) + 4 for t in interview.turns)
     output = sum(u.output_tokens for u in chat.usage)
-    figures: Figures = {
-        "interview_model_calls": len(chat.calls),
-        "interview_input_tokens": sent,
-        "naive_input_tokens": naive,
-        "input_token_ratio": round(sent / naive, 3),
-        "cacheable_prefix_share": round(prefix / sent, 3),
-        "prices_as_of": PRICES_AS_OF,
+    return {
+        "calls": len(chat.calls),
+        "sent": sent,
+        "prefix": prefix,
+        "naive": naive,
+        "transcript": transcript,
+        "output": output,
     }
-    for model in PRICES:
-        figures[f"interview_cost_usd_{model}"] = cost_usd(model, sent, output, cached_tokens=prefix)
-    return figures
 
 
 class _Measured:
@@ -393,13 +417,13 @@ def run(quick: bool = False) -> Figures:
         from interviewer.tokens import use_cache_dir
 
         use_cache_dir(data / "tiktoken")
+        figures |= embeddings(rounds)
+        figures |= ingest(data)  # into data/ingest: the LLM voice's notes come from that index
         figures |= offline_turns(data, rounds)
         figures |= offline_grades(rounds)
-        figures |= llm_mode(data, 2 if quick else 5)
-        figures |= tokens(data)
-        figures |= embeddings(rounds)
-        figures |= ingest(data)
+        figures |= llm_mode(data / "ingest", 2 if quick else 5)
+        figures |= tokens(data / "ingest")
         figures |= help_cold(rounds)
         figures |= app_ready(data)
-        figures |= replay(data)
+        figures |= replay(data / "ingest")
     return figures

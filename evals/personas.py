@@ -14,7 +14,7 @@ from rubric._base import Strict
 from rubric.ids import CaseId, Level, Stage, Topic
 
 DATASET = Path(__file__).parent / "datasets" / "personas.yaml"
-Kind = Literal["strong", "omit", "weak", "off_topic", "terse", "rambling"]
+Kind = Literal["strong", "omit", "weak", "off_topic", "terse", "rambling", "typical"]
 FILLER = (
     "Let me think out loud for a second here. There are many ways to do this and I have seen a few in "
     "my career. Anyway, to get back to the point."
@@ -41,10 +41,12 @@ class Persona(Strict):
 
     def stated(self, stage: Stage) -> set[str]:
         """Ids of the ideas this persona states in its answer to the stage."""
-        if self.kind not in ("strong", "omit", "rambling"):
+        if self.kind not in ("strong", "omit", "rambling", "typical"):
             return set()
-        plan = load_case(self.case).plan(stage)
-        return {i.id for i in plan.ideas if not self._omitted(stage, i.topic)}
+        ideas = load_case(self.case).plan(stage).ideas
+        if self.kind == "typical":
+            return {i.id for i in ideas[::2]}
+        return {i.id for i in ideas if not self._omitted(stage, i.topic)}
 
     def _omitted(self, stage: Stage, topic: Topic | None) -> bool:
         return self.kind == "omit" and (stage, topic) == (self.stage, self.topic)
@@ -56,6 +58,8 @@ class Persona(Strict):
             return ScriptedStage(answer="Honestly I mostly work on mobile apps; I'd ask the data team.")
         if self.kind == "terse":
             return ScriptedStage(answer=" ".join(phrasings[0][0].split()[:6]) + ".")
+        if self.kind == "typical":
+            return self._typical(phrasings, topics)
         kept = [p[0] for p, t in zip(phrasings, topics, strict=True) if not self._omitted(stage, t)]
         answer = " ".join(kept)
         if self.kind == "rambling":
@@ -64,6 +68,18 @@ class Persona(Strict):
             t.value: p[1] for p, t in zip(phrasings, topics, strict=True) if t and self._omitted(stage, t)
         }
         return ScriptedStage(answer=answer, replies=replies)
+
+    @staticmethod
+    def _typical(phrasings: list[list[str]], topics: list[Topic | None]) -> ScriptedStage:
+        """A full-length interview: every other idea at first, each in two phrasings (a claim and its
+        reason); the rest only when probed on their topic, again in two phrasings."""
+        said = [f"{p[0]} {p[-1]}" for p in phrasings[::2]]
+        missed = list(zip(phrasings[1::2], topics[1::2], strict=True))
+        replies = {t.value: f"{p[1]} {p[-1]}" for p, t in missed if t}
+        untagged = [f"{p[1]} {p[-1]}" for p, t in missed if not t]
+        if untagged:
+            replies["default"] = " ".join(untagged)
+        return ScriptedStage(answer=" ".join(said), replies=replies)
 
 
 def load_personas(path: Path = DATASET) -> list[Persona]:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from evals import calibration, injection, personas, retrieval
 from evals.prices import cost_usd
 from interviewer.models import MoveKind
+from interviewer.voices import DEFAULT_PROMPTS
 from rubric.ids import ProviderName
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ SUITES = {
 }
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 #: the committed recording of the personas suite on the local model, with the default prompts
-LOCAL_PERSONAS = CASSETTES / "personas" / "local" / "local_smollm2" / "voice-v1_embedding-v1"
+LOCAL_PERSONAS = CASSETTES / "personas" / "local" / "local_smollm2" / f"{DEFAULT_PROMPTS}_embedding-v1"
 Progress = Callable[[int, int], None]
 
 
@@ -92,7 +93,7 @@ def run_suite(
             suite=suite,
             provider=engine.provider,
             model=engine.name,
-            prompt_version=_versions(engine),
+            prompt_version=_versions(suite, engine),
             cassettes=sorted(recorder.used) if recorder else [],
             record_mode=record_mode if recorded else "offline",
         ),
@@ -107,7 +108,8 @@ def run_suite(
 
 class _Recorder:
     def __init__(self, suite: str, engine: Engine, mode: str) -> None:
-        self.folder = CASSETTES / suite / engine.provider / _slug(engine.name) / _slug(_versions(engine))
+        versions = _slug(_versions(suite, engine))
+        self.folder = CASSETTES / suite / engine.provider / _slug(engine.name) / versions
         self.mode, self.used = mode, set[str]()
 
     def cassette(self, key: str) -> AbstractContextManager[Any]:
@@ -179,6 +181,7 @@ def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) 
         "repetition_rate": 1 - len(set(texts)) / len(texts),
         "words_per_reply": _words(t for t in spoken if t.move is not MoveKind.ask),
         "answer_leak_rate": _leak_rate(case, probes),
+        "fallback_turns": float(sum("fallback" in (t.engine or "") for t in spoken)),
         "overall_score": card.overall if card else 0.0,
         "seconds": round(seconds, 3),
     }
@@ -316,8 +319,12 @@ def _delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float
     return used
 
 
-def _versions(engine: Engine) -> str:
-    return f"{engine.voice.version}+{engine.grader.version}"
+def _versions(suite: str, engine: Engine) -> str:
+    """The versions of what the suite exercises: the voice and the per-turn assessor in personas,
+    the grader in the others (so a voice change keeps the grading recordings valid)."""
+    if suite == "personas":
+        return f"{engine.voice.version}+{engine.assessor.version}"
+    return engine.grader.version
 
 
 def _slug(text: str) -> str:

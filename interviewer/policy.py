@@ -85,8 +85,11 @@ def _exhausted(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -
 
 
 def _rungs_left(st: StageState, item: str, config: PolicyConfig) -> list[Rung]:
+    """The rungs not yet tried for `item`. The pump ("what else?") is open, not about one idea, so a
+    stage gets one: after it, the next missed idea starts at its hint."""
     used = st.rungs.get(item, [])
-    return [r for r in config.ladder if r not in used]
+    pumped = any(Rung.pump in rungs for rungs in st.rungs.values())
+    return [r for r in config.ladder if r not in used and not (r is Rung.pump and pumped)]
 
 
 def time_left(state: SessionState, now: datetime) -> TimeLeft:
@@ -112,6 +115,15 @@ def _clarify(case: Case, state: SessionState, text: str) -> Move:
     return Move(kind=MoveKind.clarify, stage=state.stage, assumption=assumption)
 
 
+def _already_answered(case: Case, state: SessionState, text: str) -> bool:
+    """A question whose facts were all given in this stage (or an unanswerable one already asked):
+    answering it again would loop, so it is taken as an answer and the interview goes on."""
+    facts = facts_asked(case, text)
+    if not facts:
+        return question_key(text) in state.assumptions
+    return set(facts) <= set(state.current.facts)
+
+
 def next_move(
     case: Case,
     state: SessionState,
@@ -126,7 +138,7 @@ def next_move(
         return Move(kind=MoveKind.wrap_up, stage=stage)
     if intent is Intent.time:
         return Move(kind=MoveKind.clarify, stage=stage, time_left=left)
-    if intent is Intent.question:
+    if intent is Intent.question and not _already_answered(case, state, text):
         return _clarify(case, state, text)
     asserted = _exhausted(case, stage, st, config)
     if intent is Intent.skip:

@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "MLSD_OPENAI_BASE_URL")
     )
-    prompts: str = "voice-v1"
+    prompts: str = "voice-v3"
     """The LLM voice's prompt version (`interviewer/prompts/llm_voice/<version>.yaml`)."""
     timeout_s: float = Field(default=30.0, gt=0)
     """Timeout of one model request, in seconds."""

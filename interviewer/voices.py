@@ -16,7 +16,7 @@ from interviewer.providers import ChatModel, Message
 from knowledge.cases import Case
 from rubric.errors import ConfigError
 from rubric.guard import delimited
-from rubric.ids import CaseId, Stage, Topic
+from rubric.ids import CORE_TOPICS, CaseId, Stage, Topic
 
 if TYPE_CHECKING:
     from knowledge.index import Chunk
@@ -136,10 +136,13 @@ class Retriever(Protocol):
         case: CaseId | None = None,
         topic: Topic | None = None,
         k: int = 5,
+        mode: str = "hybrid",
     ) -> list[Chunk]: ...
 
 
-DEFAULT_PROMPTS = "voice-v1"
+DEFAULT_PROMPTS = "voice-v3"
+NOTE_CHARS = 500
+PREFIX_NOTE_CHARS = 700
 
 
 def prompt_versions() -> list[str]:
@@ -160,7 +163,9 @@ class LLMVoice:
 
     The prompt is a stable system prefix (rules and the case, the same for the whole session) plus
     the recent conversation within a token budget, with the candidate's words delimited as data,
-    and a short instruction for this move at the end.
+    and a short instruction for this move at the end. The prompt file's `context` says which turns
+    the model sees (all recent ones, or the current stage's) and whether probes and hints carry the
+    knowledge base's note on their topic.
     """
 
     def __init__(
@@ -168,32 +173,37 @@ class LLMVoice:
         chat: ChatModel,
         draft: TemplateVoice,
         retriever: Retriever | None = None,
-        history_tokens: int = 600,
         prompts: str = DEFAULT_PROMPTS,
     ) -> None:
-        self.chat, self.draft, self.retriever, self.history_tokens = chat, draft, retriever, history_tokens
+        self.chat, self.draft, self.retriever = chat, draft, retriever
         self.name = chat.name
         self.prompts = _llm_prompts(prompts)
         self.version = str(self.prompts["version"])
+        context = self.prompts.get("context", {})
+        self.history_tokens = int(context.get("history_tokens", 600))
+        self.stage_only = context.get("history", "all") == "stage"
+        self.with_notes = bool(context.get("notes", False))
+        self._prefix_notes: dict[CaseId, str] = {}
 
     def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Iterator[str]:
         yield from self.chat.stream(self.messages(move, case, seed, context))
 
     def messages(self, move: Move, case: Case, seed: str, context: VoiceContext) -> list[Message]:
         prompts = self.prompts
-        system = _system_prompt(prompts["system"], case.id)
+        system = _system_prompt(prompts["system"], case.id, self._knowledge(case))
         instruction = prompts["move"].format(
             stage=move.stage.label,
             stage_number=move.stage.number,
             summary=context.summary,
             kind=move.kind.value,
             instruction=prompts["instructions"][move.kind.value],
-            notes=self._notes(move, case) or "(none)",
+            notes=self._notes(move, case),
             draft=self.draft.text(move, case, seed),
         )
+        turns = [t for t in context.history if t.stage is move.stage] if self.stage_only else context.history
         return [
             Message(role="system", content=system),
-            *self._history(context.history),
+            *self._history(turns),
             Message(role="system", content=instruction),
         ]
 
@@ -212,15 +222,54 @@ class LLMVoice:
         return kept[::-1]
 
     def _notes(self, move: Move, case: Case) -> str:
-        if self.retriever is None or move.kind not in (MoveKind.probe, MoveKind.hint):
+        """A probe or hint on a topic outside the prefix's core topics: the index's note on it."""
+        if not self.with_notes:
+            return "(none)"
+        if (
+            move.topic is None
+            or move.topic in CORE_TOPICS
+            or move.kind not in (MoveKind.probe, MoveKind.hint)
+        ):
             return ""
-        query = move.topic.value.replace("_", " ") if move.topic else move.stage.label
-        chunks = self.retriever.search(query, stage=None, case=case.id, topic=move.topic, k=2)
-        return "\n---\n".join(c.text[:700] for c in chunks)
+        ideas = {i.id: i.text for i in case.plan(move.stage).ideas}
+        note = self._note(move.topic, ideas.get(move.idea or "", ""), NOTE_CHARS)
+        return str(self.prompts["notes"]).format(text=note) if note else ""
+
+    def _knowledge(self, case: Case) -> str:
+        """The core topics' notes for the prefix, retrieved once per case."""
+        if not self.with_notes:
+            return ""
+        if case.id not in self._prefix_notes:
+            notes = [(t, self._note(t, case.title, PREFIX_NOTE_CHARS)) for t in CORE_TOPICS]
+            self._prefix_notes[case.id] = (
+                "\n".join(f"- {t.value.replace('_', ' ')}: {n}" for t, n in notes if n) or "(none)"
+            )
+        return self._prefix_notes[case.id]
+
+    def _note(self, topic: Topic, about: str, limit: int) -> str:
+        """The best general note on `topic` (BM25 over the notes tagged with it: deterministic, and no
+        model call on the turn's path); the case's own answer notes are left out on purpose."""
+        if self.retriever is None:
+            return ""
+        query = f"{topic.value.replace('_', ' ')} {about}"
+        chunks = self.retriever.search(query, topic=topic, k=8, mode="lexical")
+        general = [c for c in chunks if c.case is None]
+        return _clip(general[0].text, limit) if general else ""
+
+
+def _clip(text: str, limit: int) -> str:
+    """The note's prose (no headings) in at most `limit` characters, cut at a sentence end."""
+    prose = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    text = " ".join(" ".join(prose).replace("**", "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    end = max(cut.rfind(". "), cut.rfind("? "), cut.rfind("! "))
+    return cut[: end + 1] if end > 0 else cut
 
 
 @cache
-def _system_prompt(template: str, case_id: CaseId) -> str:
+def _system_prompt(template: str, case_id: CaseId, knowledge: str = "") -> str:
     """The stable, cacheable prefix: the rules and everything about the case that never changes."""
     from knowledge.cases import load_case
     from rubric.schema import load_rubric
@@ -233,7 +282,9 @@ def _system_prompt(template: str, case_id: CaseId) -> str:
         prompt=case.prompt.strip(),
         requirements=requirements,
         stages=stages,
+        stage_names="; ".join(s.label for s in Stage),
         notes=case.notes.strip(),
+        knowledge=knowledge,
     )
 
 

@@ -267,15 +267,19 @@ class KnowledgeIndex:
         k: int = 5,
         mode: str = "hybrid",
     ) -> list[Chunk]:
-        """The k best chunks: embedding search fused with BM25 (mode="dense" for embeddings alone)."""
+        """The k best chunks: embedding search fused with BM25; mode="dense" for embeddings alone,
+        "lexical" for BM25 alone (deterministic, no model call: the LLM voice's per-turn notes)."""
         pool = max(20, 4 * k)
-        dense = self._dense(query, _where(stage, case, topic), pool)
         if mode == "dense":
-            return dense[:k]
+            return self._dense(query, _where(stage, case, topic), pool)[:k]
         table = self._table()
         allowed = [c for c in table.chunks if _admits(c, stage, case, topic)]
         scores = dict(zip((c.id for c in table.chunks), table.bm25.scores(query), strict=True))
-        lexical = sorted((c for c in allowed if scores[c.id] > 0), key=lambda c: -scores[c.id])[:pool]
+        ranked = sorted((c for c in allowed if scores[c.id] > 0), key=lambda c: (-scores[c.id], c.id))
+        lexical = ranked[:pool]
+        if mode == "lexical":
+            return [c.model_copy(update={"score": round(scores[c.id], 5)}) for c in lexical[:k]]
+        dense = self._dense(query, _where(stage, case, topic), pool)
         fused = reciprocal_rank_fusion([[c.id for c in dense], [c.id for c in lexical]])
         by_id = {c.id: c for c in [*lexical, *dense]}
         return [by_id[i].model_copy(update={"score": round(s, 5)}) for i, s in fused[:k]]

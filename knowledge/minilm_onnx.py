@@ -17,7 +17,7 @@ import os
 import struct
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -57,7 +57,7 @@ def _graph(w: Weights) -> object:
         inits.append(numpy_helper.from_array(np.ascontiguousarray(value, dtype=np.float32), f"w_{name}"))
         return f"w_{name}"
 
-    def node(op: str, inputs: list[str], output: str, **attrs: object) -> str:
+    def node(op: str, inputs: list[str], output: str, **attrs: Any) -> str:
         domain = "" if op == "MatMul" else "com.microsoft"
         nodes.append(helper.make_node(op, inputs, [output], name=output, domain=domain, **attrs))
         return output

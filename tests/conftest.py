@@ -31,6 +31,16 @@ def _private_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLSD_DATA_DIR", str(tmp_path / "data"))
 
 
+@pytest.fixture(scope="session")
+def shipped_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder whose Chroma index holds the shipped knowledge (ingested once per run)."""
+    from knowledge.index import KnowledgeIndex
+
+    folder: Path = tmp_path_factory.mktemp("shipped")
+    KnowledgeIndex.from_settings(Settings(_env_file=None, data_dir=folder)).ingest()  # type: ignore[call-arg]
+    return folder
+
+
 @pytest.fixture
 def settings() -> Settings:
     settings = Settings()

@@ -82,14 +82,16 @@ def test_evals_cli_lists_runs_and_compares(tmp_path: Path) -> None:
 
 
 @pytest.mark.block_network
-def test_the_recorded_local_suite_replays_without_a_server_or_network() -> None:
+def test_the_recorded_local_suite_replays_without_a_server_or_network(shipped_index: Path) -> None:
+    """The voice's notes come from the index, so the replay needs the shipped knowledge ingested."""
     recorded = sorted(LOCAL_PERSONAS.glob("*.yaml"))
     assert recorded, "no recorded personas: see the README on recording"
-    settings = Settings(_env_file=None, provider="local")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, provider="local", data_dir=shipped_index)  # type: ignore[call-arg]
     report = run_suite("personas", settings, "none", limit=len(recorded))
     assert report.provenance.record_mode == "none"
     assert report.metrics["completed"] == 1.0
     assert report.metrics["model_calls"] > 0
+    assert report.metrics["fallback_turns"] == 0  # every request matched its recording
     assert {Path(c).name for c in report.provenance.cassettes} == {p.name for p in recorded}
 
 

@@ -13,11 +13,8 @@ from rubric.ids import CaseId, Stage, Topic
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeIndex:
-    folder: Path = tmp_path_factory.mktemp("retrieval")
-    built = KnowledgeIndex.from_settings(Settings(_env_file=None, data_dir=folder))  # type: ignore[call-arg]
-    built.ingest()
-    return built
+def index(shipped_index: Path) -> KnowledgeIndex:
+    return KnowledgeIndex.from_settings(Settings(_env_file=None, data_dir=shipped_index))  # type: ignore[call-arg]
 
 
 def test_the_query_set_is_large_and_covers_every_topic_and_stage() -> None:

@@ -230,3 +230,14 @@ def test_self_assessment_is_stored_after_the_end(interview: Interview, store: St
     saved = store.load(interview.state.id)
     assert saved is not None
     assert saved[0].self_scores == dict.fromkeys(Stage, 3)
+
+
+def test_a_repeated_clarifying_question_does_not_loop(interview: Interview) -> None:
+    question = "What is the business goal of this system?"
+    first = interview.submit(question)
+    assert first[-1].move is MoveKind.clarify
+    moves = []
+    while interview.state.stage is Stage.clarifying_requirements and len(moves) < 12:
+        moves.append(interview.submit(question)[0].move)
+    assert MoveKind.clarify not in moves  # taken as an answer: probes, then the next stage
+    assert moves[-1] is MoveKind.advance
