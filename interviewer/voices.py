@@ -195,6 +195,7 @@ class LLMVoice:
             stage=move.stage.label,
             stage_number=move.stage.number,
             summary=context.summary,
+            done=", ".join(s.label for s in Stage if s.number < move.stage.number) or "none",
             kind=move.kind.value,
             instruction=prompts["instructions"][move.kind.value],
             notes=self._notes(move, case),

@@ -50,7 +50,10 @@ def normalise(text: str) -> str:
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
 
 
+_CLOSING_TAG = re.compile(r"</\s*candidate_answer\s*>", re.IGNORECASE)
+
+
 def delimited(text: str) -> str:
     """Candidate text wrapped as data for a model prompt; a closing tag inside it cannot end the block."""
-    safe = text.replace("</candidate_answer>", "</candidate_answer >")
+    safe = _CLOSING_TAG.sub("</candidate_answer >", text)  # the space keeps it from closing the block
     return f"<candidate_answer>\n{safe}\n</candidate_answer>"

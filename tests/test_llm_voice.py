@@ -4,19 +4,22 @@ words delimited as data, a token budget, and the template voice taking over on a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from interviewer.engines import build_engine
-from interviewer.models import MoveKind
+from interviewer.models import Move, MoveKind, Rung
 from interviewer.providers import Message
 from interviewer.providers.fake import FakeChat
 from interviewer.script import play
 from interviewer.session import Engine, Interview
 from interviewer.settings import Settings
 from interviewer.store import Store
+from interviewer.voices import LLMVoice, VoiceContext
+from knowledge.cases import load_case
 from rubric.errors import ProviderError
-from rubric.ids import CaseId, Level, Stage
+from rubric.ids import CORE_TOPICS, CaseId, Level, Stage
 
 from .test_session import INJECTION, _strong
 
@@ -114,3 +117,61 @@ def test_the_ask_after_an_advance_uses_the_curated_question(store: Store) -> Non
     advance, ask = interview.submit("/skip")
     assert (advance.move, ask.move) == (MoveKind.advance, MoveKind.ask)
     assert ask.engine == "offline"
+
+
+def _grounded(chat: FakeChat, data: Path) -> Engine:
+    settings = Settings(_env_file=None, provider="openai", data_dir=data)  # type: ignore[call-arg]
+    return build_engine(settings, chat=chat)
+
+
+def test_the_prefix_carries_the_index_notes_on_the_core_topics_and_not_the_sheet(
+    store: Store, shipped_index: Path
+) -> None:
+    chat = FakeChat(respond=_echo)
+    interview = Interview.start(CASE, Level.senior, store, _grounded(chat, shipped_index))
+    interview.submit("I would use a neural network.")
+    system = chat.calls[0][0].content
+    for topic in ("training serving skew", "data leakage", "metric choice"):
+        assert f"- {topic}: " in system
+    case = load_case(CASE)
+    assert not any(fact.answer in system for fact in case.requirements)  # the draft carries a fact
+    assert "expected ideas" not in chat.calls[0][-1].content  # no coverage counts to read out
+
+
+def test_the_model_sees_only_the_current_stage(store: Store, shipped_index: Path) -> None:
+    chat = FakeChat(respond=_echo)
+    interview = Interview.start(CASE, Level.senior, store, _grounded(chat, shipped_index))
+    interview.submit("What is the business goal?")
+    interview.submit("/skip")
+    interview.submit("A binary classifier of clicks.")
+    history = chat.calls[-1][1:-1]
+    assert history
+    assert all("business goal" not in m.content for m in history)
+
+
+def test_a_probe_on_another_topic_carries_its_note_and_a_core_probe_does_not(
+    store: Store, shipped_index: Path
+) -> None:
+    chat = FakeChat(respond=_echo)
+    engine = _grounded(chat, shipped_index)
+    voice = engine.voice
+    assert isinstance(voice, LLMVoice)
+    case = load_case(CASE)
+    plan = case.plan(Stage.evaluation)
+    core = next(i for i in plan.ideas if i.topic in CORE_TOPICS)
+    other = next(i for i in plan.ideas if i.topic and i.topic not in CORE_TOPICS)
+    context = VoiceContext()
+    for idea, noted in ((core, False), (other, True)):
+        move = Move(
+            kind=MoveKind.probe, stage=Stage.evaluation, topic=idea.topic, idea=idea.id, rung=Rung.pump
+        )
+        instruction = voice.messages(move, case, "seed", context)[-1].content
+        assert ("Background note" in instruction) is noted
+
+
+def test_without_an_index_the_voice_goes_on_without_notes(store: Store, tmp_path: Path) -> None:
+    chat = FakeChat(respond=_echo)
+    interview = Interview.start(CASE, Level.senior, store, _grounded(chat, tmp_path / "empty"))
+    (reply,) = interview.submit("I would use a neural network.")
+    assert reply.engine == "fake:scripted"
+    assert "- data leakage: " not in chat.calls[0][0].content
