@@ -144,7 +144,7 @@ def next_move(
     if intent is Intent.skip:
         return _advance(stage, asserted)
     if intent is Intent.hint:
-        return _hint(case, stage, st, config, asserted)
+        return _hint(case, stage, st, config)
     out_of_time = left is not None and (left.stage_minutes <= 0 or left.total_minutes <= 0)
     if st.probes >= config.max_probes or out_of_time:
         return _advance(stage, asserted)
@@ -167,11 +167,16 @@ def next_move(
     return _advance(stage, asserted)
 
 
-def _hint(case: Case, stage: Stage, st: StageState, config: PolicyConfig, asserted: list[str]) -> Move:
+def _hint(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> Move:
+    """`/hint`: the next help on the first missed idea that has some left (its hint, then its pointed
+    question); when every missed idea's ladder is used up, the interviewer states them."""
     for idea in _missed(case, stage, st):
-        if Rung.hint not in st.rungs.get(idea.id, []) and idea.id not in asserted:
-            return Move(kind=MoveKind.hint, stage=stage, topic=idea.topic, idea=idea.id, rung=Rung.hint)
-    return Move(kind=MoveKind.hint, stage=stage, asserted=asserted)
+        used = st.rungs.get(idea.id, [])
+        for rung in (Rung.hint, Rung.prompt):
+            if rung in config.ladder and rung not in used:
+                kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
+                return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung)
+    return Move(kind=MoveKind.hint, stage=stage, asserted=[i.id for i in _missed(case, stage, st)])
 
 
 def _advance(stage: Stage, asserted: list[str]) -> Move:

@@ -241,3 +241,16 @@ def test_a_repeated_clarifying_question_does_not_loop(interview: Interview) -> N
         moves.append(interview.submit(question)[0].move)
     assert MoveKind.clarify not in moves  # taken as an answer: probes, then the next stage
     assert moves[-1] is MoveKind.advance
+
+
+def test_each_hint_helps_more_then_the_ideas_are_stated(interview: Interview) -> None:
+    ideas = [i.id for i in interview.case.plan(Stage.clarifying_requirements).ideas]
+    helps = [interview.submit("/hint")[0] for _ in range(2 * len(ideas))]
+    assert len({h.text for h in helps}) == len(helps)  # a hint, then a pointed question, per idea
+    assert {h.move for h in helps} == {MoveKind.hint, MoveKind.probe}
+    assert not interview.state.current.asserted
+    interview.submit("/hint")
+    assert sorted(interview.state.current.asserted) == sorted(ideas)
+    (last,) = interview.submit("/hint")
+    assert "covered" not in last.text
+    assert interview.state.stage is Stage.clarifying_requirements  # /hint never moves on by itself
