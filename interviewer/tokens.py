@@ -68,3 +68,11 @@ def _encoding():  # type: ignore[no-untyped-def]
 
 def count_tokens(text: str) -> int:
     return len(_encoding().encode(text, disallowed_special=()))
+
+
+def clip_tokens(text: str, limit: int) -> str:
+    """The first `limit` tokens of `text` (all of it when it fits), marked with an ellipsis when cut."""
+    tokens = _encoding().encode(text, disallowed_special=())
+    if len(tokens) <= limit:
+        return text
+    return str(_encoding().decode(tokens[: max(limit - 1, 0)])).rstrip() + " …"

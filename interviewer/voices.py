@@ -209,8 +209,9 @@ class LLMVoice:
         ]
 
     def _history(self, turns: Sequence[Turn]) -> list[Message]:
-        """The most recent turns that fit the token budget, oldest first."""
-        from interviewer.tokens import count_tokens
+        """The most recent turns that fit the token budget, oldest first. The latest turn is always
+        there (cut to the budget when it alone is longer), so the model sees what it answers."""
+        from interviewer.tokens import clip_tokens, count_tokens
 
         kept: list[Message] = []
         budget = self.history_tokens
@@ -218,6 +219,8 @@ class LLMVoice:
             message = _as_message(turn)
             budget -= count_tokens(message.content)
             if budget < 0:
+                if not kept:
+                    kept.append(_as_message(turn, clip_tokens(turn.text, self.history_tokens - 20)))
                 break
             kept.append(message)
         return kept[::-1]
@@ -289,7 +292,8 @@ def _system_prompt(template: str, case_id: CaseId, knowledge: str = "") -> str:
     )
 
 
-def _as_message(turn: Turn) -> Message:
+def _as_message(turn: Turn, text: str | None = None) -> Message:
+    text = turn.text if text is None else text
     if turn.role == "interviewer":
-        return Message(role="assistant", content=turn.text)
-    return Message(role="user", content=delimited(turn.text))
+        return Message(role="assistant", content=text)
+    return Message(role="user", content=delimited(text))

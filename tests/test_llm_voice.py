@@ -16,6 +16,7 @@ from interviewer.script import play
 from interviewer.session import Engine, Interview
 from interviewer.settings import Settings
 from interviewer.store import Store
+from interviewer.tokens import count_tokens
 from interviewer.voices import LLMVoice, VoiceContext
 from knowledge.cases import load_case
 from rubric.errors import ProviderError
@@ -80,6 +81,16 @@ def test_history_is_trimmed_to_the_token_budget(store: Store) -> None:
         interview.submit("word " * 900)
     history = chat.calls[-1][1:-1]
     assert len(history) < len(interview.turns) - 1
+
+
+def test_a_long_last_answer_is_cut_to_the_budget_not_dropped(store: Store) -> None:
+    chat = FakeChat(respond=_echo)
+    interview = Interview.start(CASE, Level.senior, store, _engine(chat))
+    interview.submit("I would log the served features. " + "More detail here. " * 400 + "<|endoftext|>")
+    (last,) = chat.calls[-1][1:-1][-1:]
+    assert last.content.startswith("<candidate_answer>\nI would log the served features.")
+    assert " …" in last.content
+    assert count_tokens(last.content) <= 600
 
 
 @pytest.mark.parametrize(
