@@ -62,6 +62,13 @@ def _graph(w: Weights) -> object:
         nodes.append(helper.make_node(op, inputs, [output], name=output, domain=domain, **attrs))
         return output
 
+    def skip_norm(added: str, skip: str, block: str, output: str) -> str:
+        """LayerNorm(added + the dense layer's bias + skip), the residual step after each sublayer."""
+        names = [f"{block}.LayerNorm.weight", f"{block}.LayerNorm.bias", f"{block}.dense.bias"]
+        return node(
+            "SkipLayerNormalization", [added, skip, *(const(n, w[n]) for n in names)], output, epsilon=EPSILON
+        )
+
     e = "embeddings."
     nodes.append(
         helper.make_node(
@@ -101,33 +108,11 @@ def _graph(w: Weights) -> object:
         projected = node(
             "MatMul", [attention, const(f"out{i}", w[f"{p}attention.output.dense.weight"].T)], f"projected{i}"
         )
-        x = node(
-            "SkipLayerNormalization",
-            [
-                projected,
-                x,
-                const(f"ln1_gamma{i}", w[f"{p}attention.output.LayerNorm.weight"]),
-                const(f"ln1_beta{i}", w[f"{p}attention.output.LayerNorm.bias"]),
-                const(f"out_bias{i}", w[f"{p}attention.output.dense.bias"]),
-            ],
-            f"mid{i}",
-            epsilon=EPSILON,
-        )
+        x = skip_norm(projected, x, f"{p}attention.output", f"mid{i}")
         up = node("MatMul", [x, const(f"up{i}", w[f"{p}intermediate.dense.weight"].T)], f"up{i}")
         gelu = node("BiasGelu", [up, const(f"up_bias{i}", w[f"{p}intermediate.dense.bias"])], f"gelu{i}")
         down = node("MatMul", [gelu, const(f"down{i}", w[f"{p}output.dense.weight"].T)], f"down{i}")
-        x = node(
-            "SkipLayerNormalization",
-            [
-                down,
-                x,
-                const(f"ln2_gamma{i}", w[f"{p}output.LayerNorm.weight"]),
-                const(f"ln2_beta{i}", w[f"{p}output.LayerNorm.bias"]),
-                const(f"down_bias{i}", w[f"{p}output.dense.bias"]),
-            ],
-            "last_hidden_state" if i == LAYERS - 1 else f"layer{i}",
-            epsilon=EPSILON,
-        )
+        x = skip_norm(down, x, f"{p}output", "last_hidden_state" if i == LAYERS - 1 else f"layer{i}")
     int32 = TensorProto.INT32
     graph = helper.make_graph(
         nodes,
