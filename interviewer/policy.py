@@ -170,13 +170,14 @@ def next_move(
 def _hint(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> Move:
     """`/hint`: the next help on the first missed idea that has some left (its hint, then its pointed
     question); when every missed idea's ladder is used up, the interviewer states them."""
-    for idea in _missed(case, stage, st):
+    missed = _missed(case, stage, st)
+    for idea in missed:
         used = st.rungs.get(idea.id, [])
         for rung in (Rung.hint, Rung.prompt):
             if rung in config.ladder and rung not in used:
                 kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
                 return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung)
-    return Move(kind=MoveKind.hint, stage=stage, asserted=[i.id for i in _missed(case, stage, st)])
+    return Move(kind=MoveKind.hint, stage=stage, asserted=[i.id for i in missed])
 
 
 def _advance(stage: Stage, asserted: list[str]) -> Move:

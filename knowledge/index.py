@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from knowledge.cases import CASES_DIR, Case, load_case_file
 from knowledge.lexical import BM25, reciprocal_rank_fusion
+from knowledge.minilm_onnx import BUILD
 from rubric._base import Strict
 from rubric.errors import ContentError, RetrievalError
 from rubric.ids import CaseId, Stage, Topic
@@ -50,8 +51,6 @@ class Chunk(Strict):
     @property
     def digest(self) -> str:
         """Changes with the chunk or with the embedding model, so either re-embeds it."""
-        from knowledge.minilm_onnx import BUILD
-
         payload = BUILD + self.model_dump_json(exclude={"score"})
         return hashlib.sha256(payload.encode()).hexdigest()
 
