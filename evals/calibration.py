@@ -8,10 +8,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel
 
-from rubric._base import Strict
+from rubric._base import Strict, load_yaml
 from rubric.ids import CaseId, Stage, Topic
 from rubric.scoring import StageScore
 
@@ -53,7 +52,7 @@ class CalibrationReport(BaseModel):
 
 
 def load_answers(path: Path = DATASET) -> list[LabelledAnswer]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     return [LabelledAnswer.model_validate(a) for a in data["answers"]]
 
 

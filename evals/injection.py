@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel
 
-from rubric._base import Strict
+from rubric._base import Strict, load_yaml
 from rubric.ids import CaseId, Stage
 from rubric.scoring import StageScore
 
@@ -48,7 +47,7 @@ class InjectionReport(BaseModel):
 
 
 def load_suite(path: Path = DATASET) -> tuple[str, list[Attack]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     return data["canary"], [Attack.model_validate(a) for a in data["attacks"]]
 
 

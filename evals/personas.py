@@ -6,11 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
-
 from interviewer.script import Script, ScriptedStage
 from knowledge.cases import load_case
-from rubric._base import Strict
+from rubric._base import Strict, load_yaml
 from rubric.ids import CaseId, Level, Stage, Topic
 
 DATASET = Path(__file__).parent / "datasets" / "personas.yaml"
@@ -83,5 +81,5 @@ class Persona(Strict):
 
 
 def load_personas(path: Path = DATASET) -> list[Persona]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     return [Persona.model_validate(p) for p in data["personas"]]

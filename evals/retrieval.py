@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
 from pydantic import BaseModel, Field, model_validator
 
-from rubric._base import Strict
+from rubric._base import Strict, load_yaml
 from rubric.ids import Stage, Topic
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ class RetrievalReport(BaseModel):
 
 
 def load_queries(path: Path = DATASET) -> list[Query]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))
     return [Query.model_validate(q) for q in data["queries"]]
 
 

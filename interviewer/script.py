@@ -9,7 +9,7 @@ from pydantic import Field, ValidationError
 
 from interviewer.models import MoveKind
 from interviewer.session import Interview
-from rubric._base import Strict
+from rubric._base import Strict, load_yaml
 from rubric.errors import ContentError
 from rubric.ids import CaseId, Level, Stage
 
@@ -42,7 +42,7 @@ def load_script(path: Path) -> Script:
     except OSError as exc:
         raise ContentError(f"{path}: cannot read the script ({exc.strerror})") from exc
     try:
-        return Script.model_validate(yaml.safe_load(text))
+        return Script.model_validate(load_yaml(text))
     except yaml.YAMLError as exc:
         raise ContentError(f"{path}: not valid YAML: {exc}") from exc
     except ValidationError as exc:

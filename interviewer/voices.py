@@ -9,11 +9,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import yaml
-
 from interviewer.models import Move, MoveKind, Rung, Turn
 from interviewer.providers import ChatModel, Message
 from knowledge.cases import Case
+from rubric._base import load_yaml
 from rubric.errors import ConfigError
 from rubric.guard import delimited
 from rubric.ids import CORE_TOPICS, CaseId, Stage, Topic
@@ -43,7 +42,7 @@ class Voice(Protocol):
 
 @cache
 def _templates() -> dict[str, object]:
-    data: dict[str, object] = yaml.safe_load((PROMPTS_DIR / "template_voice.yaml").read_text())
+    data: dict[str, object] = load_yaml((PROMPTS_DIR / "template_voice.yaml").read_text())
     return data
 
 
@@ -154,7 +153,7 @@ def _llm_prompts(version: str) -> dict[str, Any]:
     path = PROMPTS_DIR / "llm_voice" / f"{version}.yaml"
     if not path.exists():
         raise ConfigError(f"unknown prompt version {version!r}; valid: {', '.join(prompt_versions())}")
-    data: dict[str, Any] = yaml.safe_load(path.read_text())
+    data: dict[str, Any] = load_yaml(path.read_text())
     return data
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from rubric._base import Strict
+from rubric._base import Strict, load_yaml
 from rubric.errors import ContentError
 from rubric.ids import CaseId, Stage, Topic
 
@@ -107,7 +107,7 @@ class Case(Strict):
 def load_case_file(path: Path) -> Case:
     """Parse and validate one case file; errors name the file and the problem."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
         case = Case.model_validate(data)
     except OSError as exc:
         raise ContentError(f"{path}: cannot read the case ({exc.strerror})") from exc

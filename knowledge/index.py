@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from knowledge.cases import CASES_DIR, Case, load_case_file
 from knowledge.lexical import BM25, reciprocal_rank_fusion
 from knowledge.minilm_onnx import BUILD
-from rubric._base import Strict
+from rubric._base import Strict, load_yaml
 from rubric.errors import ContentError, RetrievalError
 from rubric.ids import CaseId, Stage, Topic
 
@@ -114,7 +114,7 @@ def read_note(path: Path) -> tuple[FrontMatter, str]:
         raise ContentError(f"{path}: a note must start with front matter between '---' lines")
     head, body = text[4:].split("\n---", 1)
     try:
-        return FrontMatter.model_validate(yaml.safe_load(head)), body.lstrip("-\n")
+        return FrontMatter.model_validate(load_yaml(head)), body.lstrip("-\n")
     except (yaml.YAMLError, ValidationError) as exc:
         raise ContentError(f"{path}: bad front matter: {exc}") from exc
 

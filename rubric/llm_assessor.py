@@ -12,10 +12,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import Field, ValidationError
 
-from rubric._base import Strict
+from rubric._base import Strict, load_yaml
 from rubric.assessors import Coverage, EmbeddingAssessor, sentences
 from rubric.errors import ProviderError
 from rubric.guard import addresses_grader, delimited
@@ -41,7 +40,7 @@ class Verdict(Strict):
 
 @cache
 def _prompt() -> dict[str, Any]:
-    data: dict[str, Any] = yaml.safe_load(PROMPT.read_text(encoding="utf-8"))
+    data: dict[str, Any] = load_yaml(PROMPT.read_text(encoding="utf-8"))
     return data
 
 

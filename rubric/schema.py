@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from rubric._base import Strict
+from rubric._base import Strict, load_yaml
 from rubric.errors import ContentError
 from rubric.ids import Level, Stage
 
@@ -55,6 +55,6 @@ class Rubric(Strict):
 @cache
 def load_rubric(path: Path = RUBRIC_FILE) -> Rubric:
     try:
-        return Rubric.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        return Rubric.model_validate(load_yaml(path.read_text(encoding="utf-8")))
     except (yaml.YAMLError, ValidationError) as exc:
         raise ContentError(f"{path}: {exc}") from exc
