@@ -186,10 +186,15 @@ def tokens(data: Path) -> Figures:
     case), against a naive prompt that resends the whole transcript on every call (same system
     prompt and instruction); the whole personas suite's ratio beside it."""
     from evals.personas import load_personas
+    from interviewer.engines import IndexNotes, build_engine
+    from interviewer.settings import Settings
 
     people = load_personas()
-    full = [_voice_tokens(data, p) for p in people if p.kind == "typical"]
-    suite = [_voice_tokens(data, p) for p in people]
+    settings = Settings(_env_file=None, provider="openai", data_dir=data)
+    offline = build_engine(Settings(_env_file=None, data_dir=data))
+    notes = IndexNotes(settings)  # one index for all interviews, as in one process
+    suite = [_voice_tokens(settings, offline, notes, p) for p in people]
+    full = [t for t, p in zip(suite, people, strict=True) if p.kind == "typical"]
     sent, prefix, naive = (sum(t[k] for t in full) for k in ("sent", "prefix", "naive"))
     output = sum(t["output"] for t in full) / len(full)
     per = {k: statistics.median(t[k] for t in full) for k in ("calls", "sent", "naive", "transcript")}
@@ -210,7 +215,7 @@ def tokens(data: Path) -> Figures:
     return figures
 
 
-def _voice_tokens(data: Path, persona: Any) -> dict[str, int]:
+def _voice_tokens(settings: Any, offline: Any, notes: Any, persona: Any) -> dict[str, int]:
     """One scripted interview through the LLM voice on a fake model: what each call sent."""
     from dataclasses import replace
 
@@ -218,14 +223,12 @@ def _voice_tokens(data: Path, persona: Any) -> dict[str, int]:
     from interviewer.providers.fake import FakeChat
     from interviewer.script import play
     from interviewer.session import Interview
-    from interviewer.settings import Settings
     from interviewer.store import Store
     from interviewer.tokens import count_tokens
 
     chat = FakeChat(respond=lambda messages: "Could you say more about that?")
-    settings = Settings(_env_file=None, provider="openai", data_dir=data)
-    offline = build_engine(Settings(_env_file=None, data_dir=data))
-    engine = replace(build_engine(settings, chat=chat), grader=offline.grader)  # the voice's tokens only
+    engine = build_engine(settings, chat=chat, retriever=notes)
+    engine = replace(engine, grader=offline.grader)  # the voice's tokens only
     full_history: list[int] = []
     voice = _Measured(engine.voice, full_history)
     interview = Interview.start(

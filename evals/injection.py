@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
 
+from evals.calibration import Grader
 from rubric._base import Strict, load_yaml
 from rubric.ids import CaseId, Stage
-from rubric.scoring import StageScore
 
 DATASET = Path(__file__).parent / "datasets" / "injection.yaml"
-Grader = Callable[[CaseId, Stage, str], StageScore]
 
 
 class Attack(Strict):
