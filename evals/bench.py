@@ -184,41 +184,66 @@ def llm_mode(data: Path, rounds: int) -> Figures:
 def tokens(data: Path) -> Figures:
     """Input tokens of the LLM voice over full-length interviews (the 14 `typical` personas, one per
     case), against a naive prompt that resends the whole transcript on every call (same system
-    prompt and instruction); the whole personas suite's ratio beside it."""
+    prompt and instruction), with each provider's default prompts. For `local` (llama.cpp reuses
+    any shared prefix), the whole personas suite's ratio beside it. For `openai`, the share billed
+    at the cached price and the cost, under OpenAI's caching rule for both prompts: the naive one
+    grows by appending, so most of it is cached once it passes 1,024 tokens."""
     from evals.personas import load_personas
     from interviewer.engines import IndexNotes, build_engine
-    from interviewer.settings import Settings
+    from interviewer.settings import DEFAULT_PROMPTS, Settings
+    from rubric.ids import ProviderName
 
     people = load_personas()
-    settings = Settings(_env_file=None, provider="openai", data_dir=data)
+    full_length = [p for p in people if p.kind == "typical"]
     offline = build_engine(Settings(_env_file=None, data_dir=data))
-    notes = IndexNotes(settings)  # one index for all interviews, as in one process
-    suite = [_voice_tokens(settings, offline, notes, p) for p in people]
-    full = [t for t, p in zip(suite, people, strict=True) if p.kind == "typical"]
-    sent, prefix, naive = (sum(t[k] for t in full) for k in ("sent", "prefix", "naive"))
-    output = sum(t["output"] for t in full) / len(full)
-    per = {k: statistics.median(t[k] for t in full) for k in ("calls", "sent", "naive", "transcript")}
+    notes = IndexNotes(Settings(_env_file=None, data_dir=data))  # one index, as in one process
+
+    def measure(provider: ProviderName, personas: list[Any]) -> list[dict[str, int]]:
+        prompts = DEFAULT_PROMPTS[provider]
+        settings = Settings(_env_file=None, provider="openai", data_dir=data, prompts=prompts)
+        return [_voice_tokens(settings, offline, notes, p) for p in personas]
+
+    suite = measure(ProviderName.local, people)
+    local = _sums([t for t, p in zip(suite, people, strict=True) if p.kind == "typical"])
+    hosted = _sums(measure(ProviderName.openai, full_length))
+    n, output = len(full_length), hosted["output"] / len(full_length)
     figures: Figures = {
-        "interview_model_calls": per["calls"],
-        "interview_transcript_tokens": per["transcript"],
-        "interview_input_tokens": round(per["sent"]),
-        "naive_input_tokens": round(per["naive"]),
-        "input_token_ratio": round(sent / naive, 3),
-        "cacheable_prefix_share": round(prefix / sent, 3),
+        "interview_model_calls": local["calls_median"],
+        "interview_transcript_tokens": local["transcript_median"],
+        "interview_input_tokens": round(local["sent_median"]),
+        "naive_input_tokens": round(local["naive_median"]),
+        "input_token_ratio": round(local["sent"] / local["naive"], 3),
+        "cacheable_prefix_share": round(local["prefix"] / local["sent"], 3),
         "suite_input_token_ratio": round(sum(t["sent"] for t in suite) / sum(t["naive"] for t in suite), 3),
+        "openai_input_token_ratio": round(hosted["sent"] / hosted["naive"], 3),
+        "openai_cached_share": round(hosted["cached"] / hosted["sent"], 3),
+        "naive_openai_cached_share": round(hosted["naive_cached"] / hosted["naive"], 3),
         "prices_as_of": PRICES_AS_OF,
     }
     for model in PRICES:
         figures[f"interview_cost_usd_{model}"] = cost_usd(
-            model, round(sent / len(full)), round(output), cached_tokens=round(prefix / len(full))
+            model, hosted["sent"] / n, output, cached_tokens=hosted["cached"] / n
+        )
+        figures[f"naive_cost_usd_{model}"] = cost_usd(
+            model, hosted["naive"] / n, output, cached_tokens=hosted["naive_cached"] / n
         )
     return figures
 
 
+def _sums(interviews: list[dict[str, int]]) -> dict[str, float]:
+    """Totals over the interviews, and the medians of the per-interview figures the table shows."""
+    totals: dict[str, float] = {k: sum(t[k] for t in interviews) for k in interviews[0]}
+    for k in ("calls", "sent", "naive", "transcript"):
+        totals[f"{k}_median"] = statistics.median(t[k] for t in interviews)
+    return totals
+
+
 def _voice_tokens(settings: Any, offline: Any, notes: Any, persona: Any) -> dict[str, int]:
-    """One scripted interview through the LLM voice on a fake model: what each call sent."""
+    """One scripted interview through the LLM voice on a fake model: what each call sent, what the
+    naive prompt would have sent, and what OpenAI would have billed at the cached price for each."""
     from dataclasses import replace
 
+    from evals.prices import openai_cached_tokens
     from interviewer.engines import build_engine
     from interviewer.providers.fake import FakeChat
     from interviewer.script import play
@@ -229,41 +254,51 @@ def _voice_tokens(settings: Any, offline: Any, notes: Any, persona: Any) -> dict
     chat = FakeChat(respond=lambda messages: "Could you say more about that?")
     engine = build_engine(settings, chat=chat, retriever=notes)
     engine = replace(engine, grader=offline.grader)  # the voice's tokens only
-    full_history: list[int] = []
-    voice = _Measured(engine.voice, full_history)
+    transcripts: list[list[int]] = []
+    voice = _Measured(engine.voice, transcripts)
     interview = Interview.start(
         persona.case, persona.level, Store("sqlite:///:memory:"), replace(engine, voice=voice)
     )
     play(interview, persona.script())
-    sent = prefix = naive = 0
-    for call, history in zip(chat.calls, full_history, strict=True):
-        sizes = [count_tokens(m.content) + 4 for m in call]
-        sent += sum(sizes)
-        prefix += sizes[0]
-        naive += sizes[0] + sizes[-1] + history
+    seen = {"sent": 0, "prefix": 0, "cached": 0, "naive": 0, "naive_cached": 0}
+    before: list[Any] = []
+    naive_before: list[int] = []
+    for call, turns in zip(chat.calls, transcripts, strict=True):
+        ours = [count_tokens(m.content) + 4 for m in call]
+        naive = [ours[0], *turns, ours[-1]]  # the same system prompt and instruction
+        seen["sent"] += sum(ours)
+        seen["prefix"] += ours[0]
+        seen["cached"] += openai_cached_tokens(sum(ours), _shared_prefix(before, call, ours))
+        seen["naive"] += sum(naive)
+        # the naive prompt only appends: all of the last one but its instruction is shared
+        seen["naive_cached"] += openai_cached_tokens(sum(naive), sum(naive_before[:-1]))
+        before, naive_before = call, naive
     transcript = sum(count_tokens(t.text) + 4 for t in interview.turns)
     output = sum(u.output_tokens for u in chat.usage)
-    return {
-        "calls": len(chat.calls),
-        "sent": sent,
-        "prefix": prefix,
-        "naive": naive,
-        "transcript": transcript,
-        "output": output,
-    }
+    return {"calls": len(chat.calls), **seen, "transcript": transcript, "output": output}
+
+
+def _shared_prefix(before: list[Any], call: list[Any], sizes: list[int]) -> int:
+    """Tokens in the leading messages a call has in common with the one before it."""
+    shared = 0
+    for old, new, size in zip(before, call, sizes, strict=False):
+        if old != new:
+            break
+        shared += size
+    return shared
 
 
 class _Measured:
-    """Wraps a voice to note how many tokens the whole transcript had at each call."""
+    """Wraps a voice to note the size of each turn of the whole transcript at each call."""
 
-    def __init__(self, inner: Any, sink: list[int]) -> None:
+    def __init__(self, inner: Any, sink: list[list[int]]) -> None:
         self.inner, self.sink = inner, sink
         self.name, self.version = inner.name, inner.version
 
     def render(self, move: Any, case: Any, seed: str, context: Any) -> Iterator[str]:
         from interviewer.tokens import count_tokens
 
-        self.sink.append(sum(count_tokens(t.text) + 4 for t in context.history))
+        self.sink.append([count_tokens(t.text) + 4 for t in context.history])
         yield from self.inner.render(move, case, seed, context)
 
 

@@ -15,3 +15,16 @@ def cost_usd(model: str, input_tokens: float, output_tokens: float, cached_token
     fresh = max(input_tokens - cached_tokens, 0.0)
     total = fresh * price_in + cached_tokens * price_cached + output_tokens * price_out
     return round(total / 1_000_000, 6)
+
+
+#: OpenAI caches nothing of a prompt under 1,024 tokens, then the longest prefix shared with a
+#: recent request in steps of 128 tokens.
+CACHE_MIN_TOKENS, CACHE_STEP_TOKENS = 1024, 128
+
+
+def openai_cached_tokens(prompt_tokens: int, shared_prefix_tokens: int) -> int:
+    """How much of a prompt OpenAI's automatic prompt caching would bill at the cached price."""
+    shared = min(prompt_tokens, shared_prefix_tokens)
+    if prompt_tokens < CACHE_MIN_TOKENS or shared < CACHE_MIN_TOKENS:
+        return 0
+    return CACHE_MIN_TOKENS + (shared - CACHE_MIN_TOKENS) // CACHE_STEP_TOKENS * CACHE_STEP_TOKENS

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field
 from evals import calibration, injection, personas, retrieval
 from evals.prices import cost_usd
 from interviewer.models import MoveKind
-from interviewer.voices import DEFAULT_PROMPTS
+from interviewer.settings import DEFAULT_PROMPTS
 from rubric.ids import ProviderName
 
 if TYPE_CHECKING:
@@ -36,8 +36,10 @@ SUITES = {
     "retrieval": "Labelled queries: recall@5 and MRR of the knowledge search.",
 }
 RECORD_MODES = ("none", "once", "new_episodes", "all")
-#: the committed recording of the personas suite on the local model, with the default prompts
-LOCAL_PERSONAS = CASSETTES / "personas" / "local" / "local_smollm2" / f"{DEFAULT_PROMPTS}_embedding-v1"
+#: the committed recording of the personas suite on the local model, with its default prompts
+LOCAL_PERSONAS = (
+    CASSETTES / "personas" / "local" / "local_smollm2" / f"{DEFAULT_PROMPTS[ProviderName.local]}_embedding-v1"
+)
 Progress = Callable[[int, int], None]
 
 

@@ -53,7 +53,7 @@ def build_engine(
         return Engine("offline", assessor=offline, grader=offline, voice=template, fallback=template)
     chat = chat or build_chat(settings)
     retriever = retriever or IndexNotes(settings)
-    voice = LLMVoice(chat, draft=template, retriever=retriever, prompts=settings.prompts)
+    voice = LLMVoice(chat, draft=template, retriever=retriever, prompts=settings.voice_prompts())
     grader = LLMAssessor(chat, fallback=offline)
     return Engine(settings.provider.value, assessor=offline, grader=grader, voice=voice, fallback=template)
 

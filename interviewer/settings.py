@@ -10,6 +10,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rubric.errors import ConfigError
 from rubric.ids import ProviderName
 
+#: The LLM voice's prompt version per provider, by how the provider caches a shared prefix. OpenAI
+#: caches nothing under 1,024 tokens, so it gets voice-v5, whose prefix passes that for every case;
+#: llama.cpp reuses any shared prefix, so `local` gets voice-v4, whose whole prompt is about as long.
+DEFAULT_PROMPTS = {ProviderName.openai: "voice-v5", ProviderName.local: "voice-v4"}
+
 
 class Settings(BaseSettings):
     """Read once per process; pass overrides as keyword arguments (the CLI does)."""
@@ -28,8 +33,9 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(
         default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "MLSD_OPENAI_BASE_URL")
     )
-    prompts: str = "voice-v3"
-    """The LLM voice's prompt version (`interviewer/prompts/llm_voice/<version>.yaml`)."""
+    prompts: str | None = None
+    """The LLM voice's prompt version (`interviewer/prompts/llm_voice/<version>.yaml`); by default,
+    the provider's (`DEFAULT_PROMPTS`)."""
     timeout_s: float = Field(default=30.0, gt=0)
     """Timeout of one model request, in seconds."""
     data_dir: Path = Path(".data")
@@ -59,6 +65,10 @@ class Settings(BaseSettings):
     @property
     def tiktoken_dir(self) -> Path:
         return self.data_dir / "tiktoken"
+
+    def voice_prompts(self) -> str:
+        """The LLM voice's prompt version: the one set, or the provider's default."""
+        return self.prompts or DEFAULT_PROMPTS.get(self.provider, DEFAULT_PROMPTS[ProviderName.local])
 
     def api_key(self) -> str:
         """The key for the openai provider; an error naming the variable when it is missing."""

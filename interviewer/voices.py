@@ -139,9 +139,9 @@ class Retriever(Protocol):
     ) -> list[Chunk]: ...
 
 
-DEFAULT_PROMPTS = "voice-v3"
+NOTES_MODES = ("none", "prefix", "move")
 NOTE_CHARS = 500
-PREFIX_NOTE_CHARS = 700
+PREFIX_NOTE_CHARS = 900
 
 
 def prompt_versions() -> list[str]:
@@ -163,16 +163,18 @@ class LLMVoice:
     The prompt is a stable system prefix (rules and the case, the same for the whole session) plus
     the recent conversation within a token budget, with the candidate's words delimited as data,
     and a short instruction for this move at the end. The prompt file's `context` says which turns
-    the model sees (all recent ones, or the current stage's) and whether probes and hints carry the
-    knowledge base's note on their topic.
+    the model sees (all recent ones, or the current stage's) and where the knowledge base's notes
+    go: `none`; `prefix` (the core topics' notes in the prefix, another topic's note on its probe
+    or hint); `move` (a hint, pointed question or challenge carries its topic's note; a pump,
+    which names no topic, and the prefix carry none).
     """
 
     def __init__(
         self,
         chat: ChatModel,
         draft: TemplateVoice,
+        prompts: str,
         retriever: Retriever | None = None,
-        prompts: str = DEFAULT_PROMPTS,
     ) -> None:
         self.chat, self.draft, self.retriever = chat, draft, retriever
         self.name = chat.name
@@ -181,7 +183,9 @@ class LLMVoice:
         context = self.prompts.get("context", {})
         self.history_tokens = int(context.get("history_tokens", 600))
         self.stage_only = context.get("history", "all") == "stage"
-        self.with_notes = bool(context.get("notes", False))
+        self.notes_mode = str(context.get("notes", "none"))
+        if self.notes_mode not in NOTES_MODES:
+            raise ConfigError(f"{prompts}: context.notes must be one of {', '.join(NOTES_MODES)}")
         self._prefix_notes: dict[CaseId, str] = {}
 
     def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Iterator[str]:
@@ -225,14 +229,12 @@ class LLMVoice:
         return kept[::-1]
 
     def _notes(self, move: Move, case: Case) -> str:
-        """A probe or hint on a topic outside the prefix's core topics: the index's note on it."""
-        if not self.with_notes:
+        """A probe or hint on a topic whose note is not already in the prefix: the index's note on it."""
+        if self.notes_mode == "none":
             return "(none)"
-        if (
-            move.topic is None
-            or move.topic in CORE_TOPICS
-            or move.kind not in (MoveKind.probe, MoveKind.hint)
-        ):
+        in_prefix = self.notes_mode == "prefix" and move.topic in CORE_TOPICS
+        generic = move.rung is Rung.pump  # a pump names no topic, so it gets no note to point with
+        if move.topic is None or in_prefix or generic or move.kind not in (MoveKind.probe, MoveKind.hint):
             return ""
         ideas = {i.id: i.text for i in case.plan(move.stage).ideas}
         note = self._note(move.topic, ideas.get(move.idea or "", ""), NOTE_CHARS)
@@ -240,7 +242,7 @@ class LLMVoice:
 
     def _knowledge(self, case: Case) -> str:
         """The core topics' notes for the prefix, retrieved once per case."""
-        if not self.with_notes:
+        if self.notes_mode != "prefix":
             return ""
         if case.id not in self._prefix_notes:
             notes = [(t, self._note(t, case.title, PREFIX_NOTE_CHARS)) for t in CORE_TOPICS]

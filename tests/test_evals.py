@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from evals.compare import compare
+from evals.prices import openai_cached_tokens
 from evals.runner import CASSETTES, LOCAL_PERSONAS, CaseResult, EvalReport, Provenance, run_suite
 from interviewer.cli import app
 from interviewer.settings import Settings
@@ -96,6 +97,14 @@ def test_the_recorded_local_suite_replays_without_a_server_or_network(shipped_in
     assert {Path(c).name for c in report.provenance.cassettes} == {p.name for p in recorded}
 
 
+@pytest.mark.parametrize(
+    ("prompt", "shared", "cached"),
+    [(1000, 1000, 0), (1500, 900, 0), (1500, 1100, 1024), (2000, 1300, 1280), (1100, 5000, 1024)],
+)
+def test_openai_caches_only_long_prompts_in_steps_of_128(prompt: int, shared: int, cached: int) -> None:
+    assert openai_cached_tokens(prompt, shared) == cached
+
+
 def test_bench_emits_every_field() -> None:
     result = runner.invoke(app, ["bench", "--quick", "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -109,6 +118,8 @@ def test_bench_emits_every_field() -> None:
         "interview_input_tokens",
         "naive_input_tokens",
         "cacheable_prefix_share",
+        "openai_cached_share",
+        "naive_openai_cached_share",
         "embed_100_ms",
         "stock_embed_100_ms",
         "ingest_s",

@@ -18,7 +18,7 @@ from interviewer.settings import Settings
 from interviewer.store import Store
 from interviewer.tokens import count_tokens
 from interviewer.voices import LLMVoice, VoiceContext
-from knowledge.cases import load_case
+from knowledge.cases import ExpectedIdea, load_case
 from rubric.errors import ProviderError
 from rubric.ids import CORE_TOPICS, CaseId, Level, Stage
 
@@ -130,23 +130,58 @@ def test_the_ask_after_an_advance_uses_the_curated_question(store: Store) -> Non
     assert ask.engine == "offline"
 
 
-def _grounded(chat: FakeChat, data: Path) -> Engine:
-    settings = Settings(_env_file=None, provider="openai", data_dir=data)  # type: ignore[call-arg]
+def _grounded(chat: FakeChat, data: Path, prompts: str = "voice-v4") -> Engine:
+    settings = Settings(_env_file=None, provider="openai", data_dir=data, prompts=prompts)  # type: ignore[call-arg]
     return build_engine(settings, chat=chat)
 
 
-def test_the_prefix_carries_the_index_notes_on_the_core_topics_and_not_the_sheet(
+def _instruction(voice: LLMVoice, kind: MoveKind, idea: ExpectedIdea, rung: Rung | None = None) -> str:
+    move = Move(kind=kind, stage=Stage.evaluation, topic=idea.topic, idea=idea.id, rung=rung)
+    return voice.messages(move, load_case(CASE), "seed", VoiceContext())[-1].content
+
+
+def _ideas() -> tuple[ExpectedIdea, ExpectedIdea]:
+    plan = load_case(CASE).plan(Stage.evaluation)
+    core = next(i for i in plan.ideas if i.topic in CORE_TOPICS)
+    other = next(i for i in plan.ideas if i.topic and i.topic not in CORE_TOPICS)
+    return core, other
+
+
+def test_the_prefix_holds_the_case_and_neither_the_sheet_nor_index_notes(
     store: Store, shipped_index: Path
 ) -> None:
     chat = FakeChat(respond=_echo)
     interview = Interview.start(CASE, Level.senior, store, _grounded(chat, shipped_index))
     interview.submit("I would use a neural network.")
     system = chat.calls[0][0].content
-    for topic in ("training serving skew", "data leakage", "metric choice"):
-        assert f"- {topic}: " in system
     case = load_case(CASE)
+    assert case.title in system
+    assert case.notes.strip() in system
     assert not any(fact.answer in system for fact in case.requirements)  # the draft carries a fact
+    assert "Background" not in system
     assert "expected ideas" not in chat.calls[0][-1].content  # no coverage counts to read out
+
+
+def test_a_move_that_names_a_topic_carries_its_note_and_a_pump_does_not(shipped_index: Path) -> None:
+    voice = _grounded(FakeChat(respond=_echo), shipped_index).voice
+    assert isinstance(voice, LLMVoice)
+    for idea in _ideas():
+        assert "Background note" in _instruction(voice, MoveKind.hint, idea)
+        assert "Background note" in _instruction(voice, MoveKind.probe, idea, Rung.prompt)
+        assert "Background note" not in _instruction(voice, MoveKind.probe, idea, Rung.pump)
+
+
+def test_voice_v5_keeps_the_core_notes_in_the_prefix(store: Store, shipped_index: Path) -> None:
+    chat = FakeChat(respond=_echo)
+    engine = _grounded(chat, shipped_index, prompts="voice-v5")
+    Interview.start(CASE, Level.senior, store, engine).submit("I would use a neural network.")
+    for topic in ("training serving skew", "data leakage", "metric choice"):
+        assert f"- {topic}: " in chat.calls[0][0].content
+    voice = engine.voice
+    assert isinstance(voice, LLMVoice)
+    core, other = _ideas()
+    assert "Background note" not in _instruction(voice, MoveKind.hint, core)
+    assert "Background note" in _instruction(voice, MoveKind.hint, other)
 
 
 def test_the_model_sees_only_the_current_stage(store: Store, shipped_index: Path) -> None:
@@ -160,29 +195,27 @@ def test_the_model_sees_only_the_current_stage(store: Store, shipped_index: Path
     assert all("business goal" not in m.content for m in history)
 
 
-def test_a_probe_on_another_topic_carries_its_note_and_a_core_probe_does_not(
-    store: Store, shipped_index: Path
-) -> None:
-    chat = FakeChat(respond=_echo)
-    engine = _grounded(chat, shipped_index)
-    voice = engine.voice
-    assert isinstance(voice, LLMVoice)
-    case = load_case(CASE)
-    plan = case.plan(Stage.evaluation)
-    core = next(i for i in plan.ideas if i.topic in CORE_TOPICS)
-    other = next(i for i in plan.ideas if i.topic and i.topic not in CORE_TOPICS)
-    context = VoiceContext()
-    for idea, noted in ((core, False), (other, True)):
-        move = Move(
-            kind=MoveKind.probe, stage=Stage.evaluation, topic=idea.topic, idea=idea.id, rung=Rung.pump
-        )
-        instruction = voice.messages(move, case, "seed", context)[-1].content
-        assert ("Background note" in instruction) is noted
-
-
 def test_without_an_index_the_voice_goes_on_without_notes(store: Store, tmp_path: Path) -> None:
     chat = FakeChat(respond=_echo)
     interview = Interview.start(CASE, Level.senior, store, _grounded(chat, tmp_path / "empty"))
-    (reply,) = interview.submit("I would use a neural network.")
-    assert reply.engine == "fake:scripted"
-    assert "- data leakage: " not in chat.calls[0][0].content
+    (reply,) = interview.submit("/hint")
+    assert (reply.move, reply.engine) == (MoveKind.hint, "fake:scripted")
+    assert "Background" not in chat.calls[0][-1].content
+
+
+def test_each_provider_gets_the_prompts_its_caching_suits() -> None:
+    def prompts(**kwargs: str) -> str:
+        return Settings(_env_file=None, **kwargs).voice_prompts()  # type: ignore[call-arg]
+
+    assert prompts(provider="openai") == "voice-v5"
+    assert prompts(provider="local") == "voice-v4"
+    assert prompts(provider="openai", prompts="voice-v1") == "voice-v1"
+
+
+@pytest.mark.parametrize("case", list(CaseId))
+def test_the_openai_prefix_is_long_enough_for_openai_to_cache_it(case: CaseId, shipped_index: Path) -> None:
+    voice = _grounded(FakeChat(respond=_echo), shipped_index, prompts="voice-v5").voice
+    assert isinstance(voice, LLMVoice)
+    move = Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements)
+    system = voice.messages(move, load_case(case), "seed", VoiceContext())[0].content
+    assert count_tokens(system) >= 1024  # OpenAI caches nothing of a shorter prompt
