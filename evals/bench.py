@@ -3,6 +3,7 @@ beside its naive baseline measured in the same run where one exists."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import statistics
@@ -93,7 +94,7 @@ class _Stub(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length", 0))
         body = json.loads(self.rfile.read(length) or b"{}")
         type(self).requests += 1
-        reply = "What else would you consider here?"
+        reply = f"What else would you consider here? ({type(self).requests})"  # never a repeat
         if body.get("stream"):
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
@@ -251,7 +252,8 @@ def _voice_tokens(settings: Any, offline: Any, notes: Any, persona: Any) -> dict
     from interviewer.store import Store
     from interviewer.tokens import count_tokens
 
-    chat = FakeChat(respond=lambda messages: "Could you say more about that?")
+    replies = itertools.count(1)
+    chat = FakeChat(respond=lambda messages: f"Could you say more about that? ({next(replies)})")
     engine = build_engine(settings, chat=chat, retriever=notes)
     engine = replace(engine, grader=offline.grader)  # the voice's tokens only
     transcripts: list[list[int]] = []

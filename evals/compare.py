@@ -27,6 +27,8 @@ LOWER_IS_BETTER = {
     "canary_leaks",
     "mean_delta",
     "needless_probes",
+    "fallback_turns",
+    "rejected_replies",
 }
 
 

@@ -183,7 +183,8 @@ def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) 
         "repetition_rate": 1 - len(set(texts)) / len(texts),
         "words_per_reply": _words(t for t in spoken if t.move is not MoveKind.ask),
         "answer_leak_rate": _leak_rate(case, probes),
-        "fallback_turns": float(sum("fallback" in (t.engine or "") for t in spoken)),
+        "fallback_turns": float(sum("(fallback:" in (t.engine or "") for t in spoken)),
+        "rejected_replies": float(sum("(model reply rejected:" in (t.engine or "") for t in spoken)),
         "overall_score": card.overall if card else 0.0,
         "seconds": round(seconds, 3),
     }
@@ -202,16 +203,12 @@ def _words(turns: Iterator[Any]) -> float:
 
 def _leak_rate(case: Any, probes: list[Any]) -> float:
     """Share of probes and hints that state an expected idea outright (before the candidate could)."""
-    import re
-
     if not probes:
         return 0.0
     leaks = 0
     for turn in probes:
         ideas = case.plan(turn.stage).ideas
-        leaks += any(
-            any(re.search(c, turn.text, re.I) for c in i.cues) for i in ideas if i.topic == turn.topic
-        )
+        leaks += any(i.said_in(turn.text) for i in ideas if i.topic == turn.topic)
     return leaks / len(probes)
 
 

@@ -214,8 +214,10 @@ class Interview:
         return self._executor
 
     def _speak(self, move: Move) -> tuple[str, str]:
-        """The main voice's words (streamed to `on_token`), or the template voice's on a provider error."""
-        seed, voice = self._seed(), self.engine.voice
+        """The main voice's words (streamed to `on_token`), or the template voice's on a provider error
+        or on a reply the interview cannot use (the UI then shows the final turn instead)."""
+        seed, voice, fallback = self._seed(), self.engine.voice, self.engine.fallback
+        draft = fallback.text(move, self.case, seed)
         context = VoiceContext(history=self.turns, summary=self._summary())
         try:
             text = ""
@@ -225,10 +227,24 @@ class Interview:
                     self.on_token(chunk)
             if not text.strip():
                 raise ProviderError("empty reply")
-            return text.strip(), voice.name
         except ProviderError as exc:
-            fallback = self.engine.fallback
-            return fallback.text(move, self.case, seed), f"{fallback.name} (fallback: {exc})"
+            return draft, f"{fallback.name} (fallback: {exc})"
+        if voice is not fallback and (reason := self._unusable(move, text.strip(), draft)):
+            return draft, f"{fallback.name} (model reply rejected: {reason})"
+        return text.strip(), voice.name
+
+    def _unusable(self, move: Move, text: str, draft: str) -> str | None:
+        """Why a model's reply cannot be used, if it cannot: it must say something new, and it must
+        not give away what the candidate has yet to say (the policy alone decides when an expected
+        idea is stated)."""
+        if any(t.text == text for t in self.turns if t.role == "interviewer"):
+            return "it repeats an earlier reply"
+        st = self.state.stages[move.stage]
+        said = set(st.met) | set(st.asserted)
+        for idea in self.case.plan(move.stage).ideas:
+            if idea.id not in said and idea.said_in(text) and not idea.said_in(draft):
+                return "it gives away an expected idea"
+        return None
 
     def _summary(self) -> str:
         """Where the interview stands, for a voice that sees only the recent turns."""

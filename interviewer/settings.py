@@ -12,7 +12,7 @@ from rubric.ids import ProviderName
 
 #: The LLM voice's prompt version per provider, by how the provider caches a shared prefix. OpenAI
 #: caches nothing under 1,024 tokens, so it gets voice-v5, whose prefix passes that for every case;
-#: llama.cpp reuses any shared prefix, so `local` gets voice-v4, whose whole prompt is about as long.
+#: llama.cpp reuses any shared prefix, so `local` gets voice-v4, which sends about 60% of v5's tokens.
 DEFAULT_PROMPTS = {ProviderName.openai: "voice-v5", ProviderName.local: "voice-v4"}
 
 

@@ -31,6 +31,10 @@ class _Cued(Strict):
     cues: list[str] = []
     """Case-insensitive regular expressions that count as saying it outright."""
 
+    def said_in(self, text: str) -> bool:
+        """Whether `text` says this outright (one of its cues matches)."""
+        return any(re.search(cue, text, re.I) for cue in self.cues)
+
     @field_validator("cues")
     @classmethod
     def _cues_compile(cls, cues: list[str]) -> list[str]:

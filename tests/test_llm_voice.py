@@ -219,3 +219,30 @@ def test_the_openai_prefix_is_long_enough_for_openai_to_cache_it(case: CaseId, s
     move = Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements)
     system = voice.messages(move, load_case(case), "seed", VoiceContext())[0].content
     assert count_tokens(system) >= 1024  # OpenAI caches nothing of a shorter prompt
+
+
+def test_a_reply_that_gives_away_a_missed_idea_is_replaced_by_the_draft(store: Store) -> None:
+    chat = FakeChat(respond=lambda m: "Have you thought about whether the scores must be calibrated?")
+    interview = Interview.start(CASE, Level.senior, store, _engine(chat))
+    (reply,) = interview.submit("I would use a neural network.")
+    assert reply.engine == "offline (model reply rejected: it gives away an expected idea)"
+    assert "calibrat" not in reply.text
+
+
+def test_a_reply_may_name_an_idea_the_candidate_already_gave(store: Store) -> None:
+    chat = FakeChat(respond=lambda m: "Calibrated scores matter here; what else would you ask?")
+    interview = Interview.start(CASE, Level.senior, store, _engine(chat))
+    (reply,) = interview.submit(
+        "The scores feed the auction, multiplied by the bid, so they must be calibrated."
+    )
+    assert reply.engine == "fake:scripted"
+
+
+def test_a_reply_that_repeats_an_earlier_one_is_replaced(store: Store) -> None:
+    chat = FakeChat(respond=lambda m: "Could you say more?")
+    interview = Interview.start(CASE, Level.senior, store, _engine(chat))
+    (first,) = interview.submit("I would use a neural network.")
+    (second,) = interview.submit("Nothing else.")
+    assert first.engine == "fake:scripted"
+    assert second.engine == "offline (model reply rejected: it repeats an earlier reply)"
+    assert second.text != first.text
