@@ -217,7 +217,6 @@ class Interview:
         """The main voice's words (streamed to `on_token`), or the template voice's on a provider error
         or on a reply the interview cannot use (the UI then shows the final turn instead)."""
         seed, voice, fallback = self._seed(), self.engine.voice, self.engine.fallback
-        draft = fallback.text(move, self.case, seed)
         context = VoiceContext(history=self.turns, summary=self._summary())
         try:
             text = ""
@@ -228,9 +227,11 @@ class Interview:
             if not text.strip():
                 raise ProviderError("empty reply")
         except ProviderError as exc:
-            return draft, f"{fallback.name} (fallback: {exc})"
-        if voice is not fallback and (reason := self._unusable(move, text.strip(), draft)):
-            return draft, f"{fallback.name} (model reply rejected: {reason})"
+            return fallback.text(move, self.case, seed), f"{fallback.name} (fallback: {exc})"
+        if voice is not fallback:
+            draft = fallback.text(move, self.case, seed)
+            if reason := self._unusable(move, text.strip(), draft):
+                return draft, f"{fallback.name} (model reply rejected: {reason})"
         return text.strip(), voice.name
 
     def _unusable(self, move: Move, text: str, draft: str) -> str | None:
