@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from evals import calibration, injection, personas, retrieval
 from evals.prices import cost_usd
 from interviewer.models import MoveKind
+from interviewer.session import FELL_BACK, REJECTED
 from interviewer.settings import DEFAULT_PROMPTS
 from rubric.ids import ProviderName
 
@@ -183,8 +184,8 @@ def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) 
         "repetition_rate": 1 - len(set(texts)) / len(texts),
         "words_per_reply": _words(t for t in spoken if t.move is not MoveKind.ask),
         "answer_leak_rate": _leak_rate(case, probes),
-        "fallback_turns": float(sum("(fallback:" in (t.engine or "") for t in spoken)),
-        "rejected_replies": float(sum("(model reply rejected:" in (t.engine or "") for t in spoken)),
+        "fallback_turns": float(sum(f"({FELL_BACK}:" in (t.engine or "") for t in spoken)),
+        "rejected_replies": float(sum(f"({REJECTED}:" in (t.engine or "") for t in spoken)),
         "overall_score": card.overall if card else 0.0,
         "seconds": round(seconds, 3),
     }

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from rubric.assessors import Assessor, Coverage
 
 OnToken = Callable[[str], None]
+#: How an interviewer turn's `engine` says the template voice spoke in the model's place.
+FELL_BACK, REJECTED = "fallback", "model reply rejected"
 
 
 @dataclass(frozen=True)
@@ -227,11 +229,11 @@ class Interview:
             if not text.strip():
                 raise ProviderError("empty reply")
         except ProviderError as exc:
-            return fallback.text(move, self.case, seed), f"{fallback.name} (fallback: {exc})"
+            return fallback.text(move, self.case, seed), f"{fallback.name} ({FELL_BACK}: {exc})"
         if voice is not fallback:
             draft = fallback.text(move, self.case, seed)
             if reason := self._unusable(move, text.strip(), draft):
-                return draft, f"{fallback.name} (model reply rejected: {reason})"
+                return draft, f"{fallback.name} ({REJECTED}: {reason})"
         return text.strip(), voice.name
 
     def _unusable(self, move: Move, text: str, draft: str) -> str | None:
