@@ -12,7 +12,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -87,6 +87,10 @@ def offline_grades(rounds: int) -> Figures:
 # ---------------------------------------------------------------- LLM mode against a zero-latency stub
 
 
+#: Makes the stub's reply as long as a typical interviewer turn (about 35 words).
+_FILLER = "Think about the data you would need, how you would check it, and what could go wrong in serving."
+
+
 class _Stub(BaseHTTPRequestHandler):
     requests = 0
 
@@ -99,7 +103,8 @@ class _Stub(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.end_headers()
-            for event in (_chunk(reply), _chunk(None, finish=True), "[DONE]"):
+            words = [w + " " for w in f"{reply} {_FILLER}".split()]  # a chunk a token, as servers stream
+            for event in (*map(_chunk, words), _chunk(None, finish=True), "[DONE]"):
                 self.wfile.write(f"data: {event}\n\n".encode())
             return
         payload = json.dumps(_completion(reply)).encode()
@@ -297,7 +302,7 @@ class _Measured:
         self.inner, self.sink = inner, sink
         self.name, self.version = inner.name, inner.version
 
-    def render(self, move: Any, case: Any, seed: str, context: Any) -> Iterator[str]:
+    def render(self, move: Any, case: Any, seed: str, context: Any) -> Generator[str, None, None]:
         from interviewer.tokens import count_tokens
 
         self.sink.append([count_tokens(t.text) + 4 for t in context.history])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 OnToken = Callable[[str], None]
 #: How an interviewer turn's `engine` says the template voice spoke in the model's place.
 FELL_BACK, REJECTED = "fallback", "model reply rejected"
+GIVES_AWAY = "it gives away an expected idea"
 
 
 @dataclass(frozen=True)
@@ -216,38 +218,55 @@ class Interview:
         return self._executor
 
     def _speak(self, move: Move) -> tuple[str, str]:
-        """The main voice's words (streamed to `on_token`), or the template voice's on a provider error
-        or on a reply the interview cannot use (the UI then shows the final turn instead)."""
+        """The main voice's words, streamed to `on_token`; or the template voice's on a provider error
+        or on a reply the interview cannot use (the UI then shows the final turn instead). A model's
+        reply streams a whole word at a time once checked, so a given-away idea never shows: the
+        stream stops before it."""
         seed, voice, fallback = self._seed(), self.engine.voice, self.engine.fallback
-        context = VoiceContext(history=self.turns, summary=self._summary())
+        checked = voice is not fallback
+        draft = fallback.text(move, self.case, seed) if checked else ""
+        secrets = self._secrets(move, draft) if checked else None
+        chunks = voice.render(move, self.case, seed, VoiceContext(self.turns, self._summary()))
+        text, shown = "", 0
         try:
-            text = ""
-            for chunk in voice.render(move, self.case, seed, context):
+            for chunk in chunks:
                 text += chunk
-                if self.on_token:
-                    self.on_token(chunk)
+                end = _words_end(text) if checked else len(text)
+                if secrets and secrets.search(text, 0, end):
+                    return draft, f"{fallback.name} ({REJECTED}: {GIVES_AWAY})"
+                self._emit(text[shown:end])
+                shown = end
             if not text.strip():
                 raise ProviderError("empty reply")
         except ProviderError as exc:
-            return fallback.text(move, self.case, seed), f"{fallback.name} ({FELL_BACK}: {exc})"
-        if voice is not fallback:
-            draft = fallback.text(move, self.case, seed)
-            if reason := self._unusable(move, text.strip(), draft):
-                return draft, f"{fallback.name} ({REJECTED}: {reason})"
+            return draft or fallback.text(move, self.case, seed), f"{fallback.name} ({FELL_BACK}: {exc})"
+        finally:
+            chunks.close()  # a reply cut short stops the model's stream
+        if checked and (reason := self._unusable(text.strip(), secrets)):
+            return draft, f"{fallback.name} ({REJECTED}: {reason})"
+        self._emit(text[shown:])
         return text.strip(), voice.name
 
-    def _unusable(self, move: Move, text: str, draft: str) -> str | None:
-        """Why a model's reply cannot be used, if it cannot: it must say something new, and it must
-        not give away what the candidate has yet to say (the policy alone decides when an expected
-        idea is stated)."""
-        if any(t.text == text for t in self.turns if t.role == "interviewer"):
-            return "it repeats an earlier reply"
+    def _emit(self, text: str) -> None:
+        if text and self.on_token:
+            self.on_token(text)
+
+    def _secrets(self, move: Move, draft: str) -> re.Pattern[str] | None:
+        """The cues of what a model's reply must not say: the stage's expected ideas the candidate has
+        not given, bar any the template's draft states (the policy alone decides when an idea is
+        stated)."""
         st = self.state.stages[move.stage]
         said = set(st.met) | set(st.asserted)
-        for idea in self.case.plan(move.stage).ideas:
-            if idea.id not in said and idea.said_in(text) and not idea.said_in(draft):
-                return "it gives away an expected idea"
-        return None
+        ideas = [i for i in self.case.plan(move.stage).ideas if i.id not in said and not i.said_in(draft)]
+        cues = [f"(?:{cue})" for idea in ideas for cue in idea.cues]
+        return re.compile("|".join(cues), re.I) if cues else None
+
+    def _unusable(self, text: str, secrets: re.Pattern[str] | None) -> str | None:
+        """Why a model's reply cannot be used, if it cannot: it must say something new, and it must
+        not give away what the candidate has yet to say."""
+        if any(t.text == text for t in self.turns if t.role == "interviewer"):
+            return "it repeats an earlier reply"
+        return GIVES_AWAY if secrets and secrets.search(text) else None
 
     def _summary(self) -> str:
         """Where the interview stands, for a voice that sees only the recent turns."""
@@ -314,3 +333,8 @@ def _merge(old: dict[str, list[str]], new: dict[str, list[str]]) -> dict[str, li
     for key, quotes in new.items():
         merged[key] = list(dict.fromkeys([*merged.get(key, []), *quotes]))
     return merged
+
+
+def _words_end(text: str) -> int:
+    """Where the last whole word of a growing text ends (a word is whole once whitespace follows)."""
+    return max(text.rfind(c) for c in " \n\t") + 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -35,7 +35,7 @@ class Voice(Protocol):
     name: str
     version: str
 
-    def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Iterator[str]:
+    def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Generator[str, None, None]:
         """The interviewer's words for a move, in chunks (streamed where the voice can)."""
         ...
 
@@ -54,7 +54,7 @@ class TemplateVoice:
     def __init__(self) -> None:
         self.version = str(_templates()["version"])
 
-    def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Iterator[str]:
+    def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Generator[str, None, None]:
         yield self.text(move, case, seed)
 
     def text(self, move: Move, case: Case, seed: str) -> str:
@@ -188,7 +188,7 @@ class LLMVoice:
             raise ConfigError(f"{prompts}: context.notes must be one of {', '.join(NOTES_MODES)}")
         self._prefix_notes: dict[CaseId, str] = {}
 
-    def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Iterator[str]:
+    def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Generator[str, None, None]:
         yield from self.chat.stream(self.messages(move, case, seed, context))
 
     def messages(self, move: Move, case: Case, seed: str, context: VoiceContext) -> list[Message]:

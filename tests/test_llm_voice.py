@@ -3,7 +3,7 @@ words delimited as data, a token budget, and the template voice taking over on a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -116,10 +116,11 @@ def test_an_empty_reply_counts_as_a_failure(store: Store) -> None:
 
 
 def test_tokens_stream_to_the_caller(store: Store) -> None:
-    interview = Interview.start(CASE, Level.senior, store, _engine(FakeChat(replies=["x" * 50])))
+    reply = "Which features would you compute online, and which offline in batch?"
+    interview = Interview.start(CASE, Level.senior, store, _engine(FakeChat(replies=[reply])))
     seen: list[str] = []
     interview.submit("I would use a neural network.", on_token=seen.append)
-    assert "".join(seen) == "x" * 50
+    assert "".join(seen) == reply
     assert len(seen) > 1
 
 
@@ -227,6 +228,39 @@ def test_a_reply_that_gives_away_a_missed_idea_is_replaced_by_the_draft(store: S
     (reply,) = interview.submit("I would use a neural network.")
     assert reply.engine == "offline (model reply rejected: it gives away an expected idea)"
     assert "calibrat" not in reply.text
+
+
+class _CountingChat(FakeChat):
+    """Streams word by word and counts what the reader took."""
+
+    def __init__(self, reply: str) -> None:
+        super().__init__(respond=lambda m: reply)
+        self.taken = 0
+
+    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
+        for word in self._next(messages).split(" "):
+            self.taken += 1
+            yield word + " "
+
+
+def test_a_given_away_idea_never_streams_and_the_stream_stops_there(store: Store) -> None:
+    chat = _CountingChat("Good start. Should these scores be calibrated before the auction? " + "More " * 40)
+    interview = Interview.start(CASE, Level.senior, store, _engine(chat))
+    shown: list[str] = []
+    (reply,) = interview.submit("I would use a neural network.", on_token=shown.append)
+    assert reply.engine == "offline (model reply rejected: it gives away an expected idea)"
+    assert "calibrat" not in "".join(shown) + reply.text
+    assert "".join(shown).startswith("Good start.")
+    assert chat.taken == 7  # stopped at the word that gave it away, not at the end of the reply
+
+
+def test_a_usable_reply_streams_whole(store: Store) -> None:
+    chat = _CountingChat("Which model would you start with, and why that one?")
+    interview = Interview.start(CASE, Level.senior, store, _engine(chat))
+    shown: list[str] = []
+    (reply,) = interview.submit("I would use a neural network.", on_token=shown.append)
+    assert reply.engine == "fake:scripted"
+    assert "".join(shown).strip() == reply.text == "Which model would you start with, and why that one?"
 
 
 def test_a_reply_may_name_an_idea_the_candidate_already_gave(store: Store) -> None:

@@ -61,6 +61,9 @@ class OpenAIChat:
                 if isinstance(chunk.content, str) and chunk.content:
                     text += chunk.content
                     yield chunk.content
+        except GeneratorExit:  # the reader stopped early: the prompt was still paid for
+            self.usage.append(usage or _estimate(messages, text))
+            raise
         except Exception as exc:  # the SDK raises many kinds; all become one
             raise _wrapped(exc) from exc
         self.usage.append(usage or _estimate(messages, text))
