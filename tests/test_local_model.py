@@ -7,6 +7,7 @@ from dataclasses import replace
 from interviewer.engines import build_engine
 from interviewer.models import MoveKind
 from interviewer.processes import free_port
+from interviewer.providers import Message
 from interviewer.script import play
 from interviewer.session import Interview
 from interviewer.settings import Settings
@@ -21,11 +22,19 @@ def test_an_interview_with_the_local_model(store: Store) -> None:
     llm = build_engine(settings)
     # the voice over HTTP; the LLM grader's HTTP path is covered by the recorded suites
     engine = replace(llm, grader=llm.assessor)
+    chat = engine.voice.chat  # type: ignore[attr-defined]
     try:
         interview = Interview.start("ad_click_prediction", "senior", store, engine)  # type: ignore[arg-type]
         play(interview, _strong(interview.state.case))
+        # a reply cut short (the guard stops a stream) is counted, and the server goes on serving
+        story = [Message(role="user", content="Tell a long story about a cat, in ten sentences.")]
+        stream = chat.stream(story)
+        next(stream)
+        stream.close()
+        assert chat.usage[-1].output_tokens <= 2
+        assert "".join(chat.stream([Message(role="user", content="Say hello.")])).strip()
     finally:
-        engine.voice.chat.close()  # type: ignore[attr-defined]
+        chat.close()
     spoken = [t for t in interview.turns if t.role == "interviewer" and t.move is not MoveKind.ask]
     assert [t.stage for t in interview.turns if t.move is MoveKind.ask] == list(Stage)
     assert interview.turns[-1].move is MoveKind.wrap_up
