@@ -87,8 +87,18 @@ def offline_grades(rounds: int) -> Figures:
 # ---------------------------------------------------------------- LLM mode against a zero-latency stub
 
 
-#: Makes the stub's reply as long as a typical interviewer turn (about 35 words).
+#: Makes the stub's reply as long as a typical probe (about 25 words).
 _FILLER = "Think about the data you would need, how you would check it, and what could go wrong in serving."
+
+
+def _unique(n: int) -> str:
+    """A word of letters that differs for every n: replies never repeat and state no figure."""
+    word = ""
+    while True:
+        n, digit = divmod(n, 26)
+        word += "abcdefghijklmnopqrstuvwxyz"[digit]
+        if not n:
+            return word
 
 
 class _Stub(BaseHTTPRequestHandler):
@@ -98,7 +108,7 @@ class _Stub(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length", 0))
         body = json.loads(self.rfile.read(length) or b"{}")
         type(self).requests += 1
-        reply = f"What else would you consider here? ({type(self).requests})"  # never a repeat
+        reply = f"What else would you consider here ({_unique(type(self).requests)})?"
         if body.get("stream"):
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
@@ -258,7 +268,7 @@ def _voice_tokens(settings: Any, offline: Any, notes: Any, persona: Any) -> dict
     from interviewer.tokens import count_tokens
 
     replies = itertools.count(1)
-    chat = FakeChat(respond=lambda messages: f"Could you say more about that? ({next(replies)})")
+    chat = FakeChat(respond=lambda messages: f"Could you say more about that ({_unique(next(replies))})?")
     engine = build_engine(settings, chat=chat, retriever=notes)
     engine = replace(engine, grader=offline.grader)  # the voice's tokens only
     transcripts: list[list[int]] = []
@@ -300,7 +310,7 @@ class _Measured:
 
     def __init__(self, inner: Any, sink: list[list[int]]) -> None:
         self.inner, self.sink = inner, sink
-        self.name, self.version = inner.name, inner.version
+        self.name, self.version, self.instructions = inner.name, inner.version, inner.instructions
 
     def render(self, move: Any, case: Any, seed: str, context: Any) -> Generator[str, None, None]:
         from interviewer.tokens import count_tokens

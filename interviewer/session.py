@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from interviewer.models import Move, MoveKind, SessionState, Turn
 from interviewer.policy import Intent, PolicyConfig, classify, next_move, next_stage, question_key
+from interviewer.reply_check import echoed, invented_figure, overlong
 from interviewer.voices import VoiceContext
 from knowledge.cases import Case, load_case
 from rubric.errors import InputError, ProviderError
@@ -242,7 +243,7 @@ class Interview:
             return draft or fallback.text(move, self.case, seed), f"{fallback.name} ({FELL_BACK}: {exc})"
         finally:
             chunks.close()  # a reply cut short stops the model's stream
-        if checked and (reason := self._unusable(text.strip(), secrets)):
+        if checked and (reason := self._unusable(move, text.strip(), draft, secrets)):
             return draft, f"{fallback.name} ({REJECTED}: {reason})"
         self._emit(text[shown:])
         return text.strip(), voice.name
@@ -261,12 +262,18 @@ class Interview:
         cues = [f"(?:{cue})" for idea in ideas for cue in idea.cues]
         return re.compile("|".join(cues), re.I) if cues else None
 
-    def _unusable(self, text: str, secrets: re.Pattern[str] | None) -> str | None:
-        """Why a model's reply cannot be used, if it cannot: it must say something new, and it must
-        not give away what the candidate has yet to say."""
+    def _unusable(self, move: Move, text: str, draft: str, secrets: re.Pattern[str] | None) -> str | None:
+        """Why a model's reply cannot be used, if it cannot: it must say something new, give away
+        nothing the candidate has yet to say, and add no facts, instructions or claims to the draft."""
         if any(t.text == text for t in self.turns if t.role == "interviewer"):
             return "it repeats an earlier reply"
-        return GIVES_AWAY if secrets and secrets.search(text) else None
+        if secrets and secrets.search(text):
+            return GIVES_AWAY
+        return (
+            invented_figure(text, draft)
+            or echoed(text, self.engine.voice.instructions, draft)
+            or overlong(text, draft, move.kind)
+        )
 
     def _summary(self) -> str:
         """Where the interview stands, for a voice that sees only the recent turns."""

@@ -34,6 +34,9 @@ class VoiceContext:
 class Voice(Protocol):
     name: str
     version: str
+    instructions: str
+    """The voice's own rules and instructions to a model (empty for the template voice): a reply
+    must never read them out."""
 
     def render(self, move: Move, case: Case, seed: str, context: VoiceContext) -> Generator[str, None, None]:
         """The interviewer's words for a move, in chunks (streamed where the voice can)."""
@@ -50,6 +53,7 @@ class TemplateVoice:
     """Varied wording picked from versioned templates; the same seed gives the same words."""
 
     name = "offline"
+    instructions = ""
 
     def __init__(self) -> None:
         self.version = str(_templates()["version"])
@@ -180,6 +184,8 @@ class LLMVoice:
         self.name = chat.name
         self.prompts = _llm_prompts(prompts)
         self.version = str(self.prompts["version"])
+        fixed = [self.prompts["system"], self.prompts["move"], self.prompts.get("notes", "")]
+        self.instructions = "\n".join([*fixed, *self.prompts["instructions"].values()])
         context = self.prompts.get("context", {})
         self.history_tokens = int(context.get("history_tokens", 600))
         self.stage_only = context.get("history", "all") == "stage"

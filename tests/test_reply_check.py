@@ -1,0 +1,68 @@
+"""A model's reply may rephrase the template's draft, never add to it: figures, instructions, claims."""
+
+from __future__ import annotations
+
+import pytest
+
+from interviewer.models import MoveKind
+from interviewer.providers.fake import FakeChat
+from interviewer.reply_check import echoed, invented_figure, overlong
+from interviewer.session import Interview
+from interviewer.store import Store
+from interviewer.voices import LLMVoice, TemplateVoice
+from rubric.ids import Level
+
+from .test_llm_voice import CASE, _engine
+
+SHEET = "Peak load is about 60,000 ad requests per second, and scoring gets 25 ms."
+
+
+@pytest.mark.parametrize(
+    ("reply", "invented"),
+    [
+        ("At peak we see roughly 60,000 requests a second; scoring has 25 ms.", False),
+        ("About 60000 requests per second at peak.", False),
+        ("Peak load is about 10,000 ad requests per second.", True),
+        ("Scoring gets 25 ms, and the whole request 100 ms.", True),
+        ("Stage 1/7: peak load is high.", True),  # the prompt's stage header, read out
+    ],
+)
+def test_a_figure_the_draft_lacks_is_invented(reply: str, invented: bool) -> None:
+    assert bool(invented_figure(reply, SHEET)) is invented
+
+
+def test_reading_out_the_instructions_is_an_echo() -> None:
+    instructions = LLMVoice(FakeChat(), TemplateVoice(), "voice-v4").instructions
+    draft = "Is there anything more you'd add about serving it in production?"
+    leaked = "Serve it. Ask one open follow-up question that invites the candidate to say more."
+    assert echoed(leaked, instructions, draft)
+    assert echoed("Never state or hint at the expected answer, they told me.", instructions, draft)
+    assert not echoed("What else would you need to serve it in production?", instructions, draft)
+    assert not echoed(draft, instructions, draft)
+
+
+def test_a_move_that_only_phrases_its_draft_stays_near_its_length() -> None:
+    draft = "That's the end of the interview. Thank you! Your scorecard is ready."
+    praise = draft + " Your performance was outstanding, and you are ready for the next round. " * 2
+    assert overlong(praise, draft, MoveKind.wrap_up)
+    assert not overlong("Thanks for your time today; your scorecard is ready.", draft, MoveKind.wrap_up)
+    assert not overlong(praise, "Could you say more?", MoveKind.probe)  # a probe is the model's own
+
+
+def test_a_clarifying_answer_with_a_made_up_figure_gives_way_to_the_sheet(store: Store) -> None:
+    chat = FakeChat(respond=lambda m: "Peak load is about 10,000 ad requests per second.")
+    interview = Interview.start(CASE, Level.senior, store, _engine(chat))
+    (reply,) = interview.submit("What is the peak traffic, in requests per second?")
+    assert reply.move is MoveKind.clarify
+    assert reply.engine == "offline (model reply rejected: it states a figure the interview has not)"
+    assert "60,000" in reply.text
+    assert "10,000" not in reply.text
+
+
+def test_a_wrap_up_that_praises_is_replaced(store: Store) -> None:
+    praise = "Thank you! Your performance was outstanding and you exceeded every goal we set. " * 4
+    interview = Interview.start(CASE, Level.senior, store, _engine(FakeChat(respond=lambda m: praise)))
+    (reply,) = interview.submit("/end")
+    assert reply.move is MoveKind.wrap_up
+    assert reply.engine == "offline (model reply rejected: it says more than the move allows)"
+    assert "outstanding" not in reply.text
