@@ -97,6 +97,16 @@ def test_the_recorded_local_suite_replays_without_a_server_or_network(shipped_in
     assert {Path(c).name for c in report.provenance.cassettes} == {p.name for p in recorded}
 
 
+@pytest.mark.block_network
+@pytest.mark.parametrize("prompts", ["voice-v1", "voice-v2-terse"])
+def test_the_readme_s_prompt_comparison_replays(prompts: str, shipped_index: Path) -> None:
+    """The README's walkthrough compares these two prompts on their committed recordings."""
+    settings = Settings(_env_file=None, provider="local", data_dir=shipped_index, prompts=prompts)  # type: ignore[call-arg]
+    report = run_suite("personas", settings, "none", limit=1)
+    assert report.metrics["model_calls"] > 0
+    assert report.metrics["fallback_turns"] == 0, f"delete and re-record the {prompts} recordings"
+
+
 @pytest.mark.parametrize(
     ("prompt", "shared", "cached"),
     [(1000, 1000, 0), (1500, 900, 0), (1500, 1100, 1024), (2000, 1300, 1280), (1100, 5000, 1024)],
