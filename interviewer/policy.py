@@ -73,7 +73,9 @@ def _open_misconception(case: Case, stage: Stage, st: StageState) -> Misconcepti
     return min(fresh, key=lambda m: _priority(m.topic), default=None)
 
 
-def _missed(case: Case, stage: Stage, st: StageState) -> list[ExpectedIdea]:
+def missed_ideas(case: Case, stage: Stage, st: StageState) -> list[ExpectedIdea]:
+    """The stage's expected ideas the candidate has not given and the interviewer has not stated, the
+    core topics first."""
     ideas = case.plan(stage).ideas
     missed = [i for i in ideas if i.id not in st.met and i.id not in st.asserted]
     return sorted(missed, key=lambda i: _priority(i.topic))
@@ -81,7 +83,7 @@ def _missed(case: Case, stage: Stage, st: StageState) -> list[ExpectedIdea]:
 
 def _exhausted(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> list[str]:
     """Missed ideas whose whole ladder was tried: the interviewer states them."""
-    return [i.id for i in _missed(case, stage, st) if not _rungs_left(st, i.id, config)]
+    return [i.id for i in missed_ideas(case, stage, st) if not _rungs_left(st, i.id, config)]
 
 
 def _rungs_left(st: StageState, item: str, config: PolicyConfig) -> list[Rung]:
@@ -158,7 +160,7 @@ def next_move(
             rung=Rung.challenge,
             asserted=asserted,
         )
-    for idea in _missed(case, stage, st):
+    for idea in missed_ideas(case, stage, st):
         rungs = _rungs_left(st, idea.id, config)
         if rungs:
             rung = rungs[0]
@@ -170,7 +172,7 @@ def next_move(
 def _hint(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> Move:
     """`/hint`: the next help on the first missed idea that has some left (its hint, then its pointed
     question); when every missed idea's ladder is used up, the interviewer states them."""
-    missed = _missed(case, stage, st)
+    missed = missed_ideas(case, stage, st)
     for idea in missed:
         used = st.rungs.get(idea.id, [])
         for rung in (Rung.hint, Rung.prompt):

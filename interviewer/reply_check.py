@@ -4,9 +4,14 @@ may say it in other words, not add to it. Each check returns why a reply fails i
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 from interviewer.models import MoveKind
+
+if TYPE_CHECKING:
+    from knowledge.cases import ExpectedIdea
 
 #: Moves whose reply only phrases the draft; the reply may be a little longer, not a speech.
 DRAFT_ONLY = {MoveKind.ask, MoveKind.clarify, MoveKind.advance, MoveKind.wrap_up}
@@ -15,6 +20,27 @@ ECHO_WORDS = 5
 
 _FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _WORD = re.compile(r"[a-z0-9']+")
+
+
+GIVES_AWAY = "it gives away an expected idea"
+
+
+def repeated(text: str, earlier: Iterable[str]) -> str | None:
+    """Word for word what the interviewer has already said."""
+    return "it repeats an earlier reply" if text in earlier else None
+
+
+def secrets(unsaid: Iterable[ExpectedIdea], draft: str) -> re.Pattern[str] | None:
+    """One pattern of the cues of the ideas a reply must not state: those the candidate has yet to
+    give, bar any the draft states (the policy alone decides when an idea is stated)."""
+    cues = [f"(?:{cue})" for idea in unsaid if not idea.said_in(draft) for cue in idea.cues]
+    return re.compile("|".join(cues), re.I) if cues else None
+
+
+def gives_away(text: str, secrets: re.Pattern[str] | None, end: int | None = None) -> str | None:
+    """Whether `text` (up to `end`, for a reply still streaming) states an idea of `secrets`."""
+    found = secrets and secrets.search(text, 0, len(text) if end is None else end)
+    return GIVES_AWAY if found else None
 
 
 def invented_figure(text: str, draft: str) -> str | None:

@@ -11,8 +11,16 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from interviewer.models import Move, MoveKind, SessionState, Turn
-from interviewer.policy import Intent, PolicyConfig, classify, next_move, next_stage, question_key
-from interviewer.reply_check import echoed, invented_figure, overlong
+from interviewer.policy import (
+    Intent,
+    PolicyConfig,
+    classify,
+    missed_ideas,
+    next_move,
+    next_stage,
+    question_key,
+)
+from interviewer.reply_check import echoed, gives_away, invented_figure, overlong, repeated, secrets
 from interviewer.voices import VoiceContext
 from knowledge.cases import Case, load_case
 from rubric.errors import InputError, ProviderError
@@ -29,7 +37,6 @@ if TYPE_CHECKING:
 OnToken = Callable[[str], None]
 #: How an interviewer turn's `engine` says the template voice spoke in the model's place.
 FELL_BACK, REJECTED = "fallback", "model reply rejected"
-GIVES_AWAY = "it gives away an expected idea"
 
 
 @dataclass(frozen=True)
@@ -226,15 +233,16 @@ class Interview:
         seed, voice, fallback = self._seed(), self.engine.voice, self.engine.fallback
         checked = voice is not fallback
         draft = fallback.text(move, self.case, seed) if checked else ""
-        secrets = self._secrets(move, draft) if checked else None
+        st = self.state.stages[move.stage]
+        forbidden = secrets(missed_ideas(self.case, move.stage, st), draft) if checked else None
         chunks = voice.render(move, self.case, seed, VoiceContext(self.turns, self._summary()))
         text, shown = "", 0
         try:
             for chunk in chunks:
                 text += chunk
                 end = _words_end(text) if checked else len(text)
-                if secrets and secrets.search(text, 0, end):
-                    return draft, f"{fallback.name} ({REJECTED}: {GIVES_AWAY})"
+                if reason := gives_away(text, forbidden, end):
+                    return draft, f"{fallback.name} ({REJECTED}: {reason})"
                 self._emit(text[shown:end])
                 shown = end
             if not text.strip():
@@ -243,7 +251,7 @@ class Interview:
             return draft or fallback.text(move, self.case, seed), f"{fallback.name} ({FELL_BACK}: {exc})"
         finally:
             chunks.close()  # a reply cut short stops the model's stream
-        if checked and (reason := self._unusable(move, text.strip(), draft, secrets)):
+        if checked and (reason := self._unusable(move, text.strip(), draft, forbidden)):
             return draft, f"{fallback.name} ({REJECTED}: {reason})"
         self._emit(text[shown:])
         return text.strip(), voice.name
@@ -252,25 +260,13 @@ class Interview:
         if text and self.on_token:
             self.on_token(text)
 
-    def _secrets(self, move: Move, draft: str) -> re.Pattern[str] | None:
-        """The cues of what a model's reply must not say: the stage's expected ideas the candidate has
-        not given, bar any the template's draft states (the policy alone decides when an idea is
-        stated)."""
-        st = self.state.stages[move.stage]
-        said = set(st.met) | set(st.asserted)
-        ideas = [i for i in self.case.plan(move.stage).ideas if i.id not in said and not i.said_in(draft)]
-        cues = [f"(?:{cue})" for idea in ideas for cue in idea.cues]
-        return re.compile("|".join(cues), re.I) if cues else None
-
-    def _unusable(self, move: Move, text: str, draft: str, secrets: re.Pattern[str] | None) -> str | None:
+    def _unusable(self, move: Move, text: str, draft: str, forbidden: re.Pattern[str] | None) -> str | None:
         """Why a model's reply cannot be used, if it cannot: it must say something new, give away
         nothing the candidate has yet to say, and add no facts, instructions or claims to the draft."""
-        if any(t.text == text for t in self.turns if t.role == "interviewer"):
-            return "it repeats an earlier reply"
-        if secrets and secrets.search(text):
-            return GIVES_AWAY
         return (
-            invented_figure(text, draft)
+            repeated(text, [t.text for t in self.turns if t.role == "interviewer"])
+            or gives_away(text, forbidden)
+            or invented_figure(text, draft)
             or echoed(text, self.engine.voice.instructions, draft)
             or overlong(text, draft, move.kind)
         )
