@@ -22,9 +22,6 @@ _FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _WORD = re.compile(r"[a-z0-9']+")
 
 
-GIVES_AWAY = "it gives away an expected idea"
-
-
 def repeated(text: str, earlier: Iterable[str]) -> str | None:
     """Word for word what the interviewer has already said."""
     return "it repeats an earlier reply" if text in earlier else None
@@ -40,7 +37,7 @@ def secrets(unsaid: Iterable[ExpectedIdea], draft: str) -> re.Pattern[str] | Non
 def gives_away(text: str, secrets: re.Pattern[str] | None, end: int | None = None) -> str | None:
     """Whether `text` (up to `end`, for a reply still streaming) states an idea of `secrets`."""
     found = secrets and secrets.search(text, 0, len(text) if end is None else end)
-    return GIVES_AWAY if found else None
+    return "it gives away an expected idea" if found else None
 
 
 def invented_figure(text: str, draft: str) -> str | None:

@@ -232,9 +232,10 @@ class Interview:
         stream stops before it."""
         seed, voice, fallback = self._seed(), self.engine.voice, self.engine.fallback
         checked = voice is not fallback
-        draft = fallback.text(move, self.case, seed) if checked else ""
-        st = self.state.stages[move.stage]
-        forbidden = secrets(missed_ideas(self.case, move.stage, st), draft) if checked else None
+        draft, forbidden = "", None
+        if checked:  # the template voice needs no draft of itself and no check
+            draft = fallback.text(move, self.case, seed)
+            forbidden = secrets(missed_ideas(self.case, move.stage, self.state.stages[move.stage]), draft)
         chunks = voice.render(move, self.case, seed, VoiceContext(self.turns, self._summary()))
         text, shown = "", 0
         try:
