@@ -53,6 +53,7 @@ test: setup-test lint typecheck unit ## everything CI runs
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck:
 	$(BIN)/mypy

@@ -44,10 +44,10 @@ def _submit(interview: Any, text: str) -> float:
 
 
 def offline_turns(data: Path, rounds: int) -> Figures:
+    from common.settings import Settings
     from evals.personas import load_personas
-    from interviewer.engines import build_engine
+    from interviewer.engine import build_engine
     from interviewer.session import Interview
-    from interviewer.settings import Settings
     from interviewer.store import Store
 
     engine = build_engine(Settings(_env_file=None, data_dir=data))
@@ -66,19 +66,19 @@ def offline_turns(data: Path, rounds: int) -> Figures:
 
 
 def offline_grades(rounds: int) -> Figures:
+    from common.settings import Settings
     from evals.calibration import load_answers
-    from interviewer.engines import build_engine
-    from interviewer.settings import Settings
+    from interviewer.engine import build_engine
     from rubric.grading import grade_answer
 
     engine = build_engine(Settings(_env_file=None))
     answers = load_answers()[: rounds * 10]
     for a in answers:  # warm: the model and each case's phrasing bank
-        grade_answer(engine, a.case, a.stage, a.text, 20_000)
+        grade_answer(engine.grader, engine.provider, a.case, a.stage, a.text, 20_000)
     samples = []
     for a in answers:
         began = time.perf_counter()
-        grade_answer(engine, a.case, a.stage, a.text, 20_000)
+        grade_answer(engine.grader, engine.provider, a.case, a.stage, a.text, 20_000)
         samples.append(time.perf_counter() - began)
     p50, p95 = _ms(samples)
     return {"offline_grade_ms_p50": p50, "offline_grade_ms_p95": p95}
@@ -174,12 +174,12 @@ def llm_mode(data: Path, rounds: int) -> Figures:
     """Per-turn time with the LLM voice beyond the model's own, against the offline turn."""
     from dataclasses import replace
 
-    from interviewer.engines import build_engine
-    from interviewer.providers.openai_chat import OpenAIChat
+    from common.ids import CaseId, Level
+    from common.settings import Settings
+    from interviewer.engine import build_engine
     from interviewer.session import Interview
-    from interviewer.settings import Settings
     from interviewer.store import Store
-    from rubric.ids import CaseId, Level
+    from providers.openai_chat import OpenAIChat
 
     store = Store(f"sqlite:///{data / 'bench-llm.sqlite3'}")
     with _stub_server() as url:
@@ -215,10 +215,10 @@ def tokens(data: Path) -> Figures:
     any shared prefix), the whole personas suite's ratio beside it. For `openai`, the share billed
     at the cached price and the cost, under OpenAI's caching rule for both prompts: the naive one
     grows by appending, so most of it is cached once it passes 1,024 tokens."""
+    from common.ids import ProviderName
+    from common.settings import DEFAULT_PROMPTS, Settings
     from evals.personas import load_personas
-    from interviewer.engines import IndexNotes, build_engine
-    from interviewer.settings import DEFAULT_PROMPTS, Settings
-    from rubric.ids import ProviderName
+    from interviewer.engine import IndexNotes, build_engine
 
     people = load_personas()
     full_length = [p for p in people if p.kind == "typical"]
@@ -270,13 +270,13 @@ def _voice_tokens(settings: Any, offline: Any, notes: Any, persona: Any) -> dict
     naive prompt would have sent, and what OpenAI would have billed at the cached price for each."""
     from dataclasses import replace
 
+    from common.tokens import count_tokens
     from evals.prices import openai_cached_tokens
-    from interviewer.engines import build_engine
-    from interviewer.providers.fake import FakeChat
+    from interviewer.engine import build_engine
     from interviewer.script import play
     from interviewer.session import Interview
     from interviewer.store import Store
-    from interviewer.tokens import count_tokens
+    from providers.fake import FakeChat
 
     replies = itertools.count(1)
     chat = FakeChat(respond=lambda messages: f"Could you say more about that ({_unique(next(replies))})?")
@@ -324,7 +324,7 @@ class _Measured:
         self.name, self.version, self.instructions = inner.name, inner.version, inner.instructions
 
     def render(self, move: Any, case: Any, seed: str, context: Any) -> Generator[str, None, None]:
-        from interviewer.tokens import count_tokens
+        from common.tokens import count_tokens
 
         self.sink.append([count_tokens(t.text) + 4 for t in context.history])
         yield from self.inner.render(move, case, seed, context)
@@ -416,18 +416,18 @@ class _PlainExport:
 
 
 def ingest(data: Path) -> Figures:
-    from interviewer.settings import Settings
+    from common.ids import Stage
+    from common.settings import Settings
     from knowledge.index import KnowledgeIndex
-    from rubric.ids import Stage
+    from knowledge.retriever import Filter
 
     index = KnowledgeIndex.from_settings(Settings(_env_file=None, data_dir=data / "ingest"))
     full = index.ingest()
     noop = [_timed(index.ingest) for _ in range(3)]
-    searches = [
-        _timed(lambda: index.search("random split on click logs", stage=None, k=5)) for _ in range(20)
-    ]
+    searches = [_timed(lambda: index.search("random split on click logs", k=5)) for _ in range(20)]
     filtered = [
-        _timed(lambda: index.search("what to monitor", stage=Stage.monitoring, k=5)) for _ in range(20)
+        _timed(lambda: index.search("what to monitor", Filter(stage=Stage.monitoring), k=5))
+        for _ in range(20)
     ]
     return {
         "ingest_s": full.seconds,
@@ -439,7 +439,7 @@ def ingest(data: Path) -> Figures:
 
 
 def help_cold(rounds: int) -> Figures:
-    command = [sys.executable, "-m", "interviewer.cli", "--help"]
+    command = [sys.executable, "-m", "ui.cli", "--help"]
     samples = [
         _timed(lambda: subprocess.run(command, capture_output=True, check=True)) for _ in range(rounds)
     ]
@@ -447,7 +447,7 @@ def help_cold(rounds: int) -> Figures:
 
 
 def app_ready(data: Path) -> Figures:
-    from interviewer.processes import free_port, start_app, stop, wait_for
+    from common.processes import free_port, start_app, stop, wait_for
 
     port = free_port()
     server = start_app(port, data / "app")
@@ -459,8 +459,8 @@ def app_ready(data: Path) -> Figures:
 
 def replay(data: Path) -> Figures:
     """Replay the committed recording of the personas suite with no server and no network."""
+    from common.settings import Settings
     from evals.runner import LOCAL_PERSONAS, run_suite
-    from interviewer.settings import Settings
 
     recorded = sorted(LOCAL_PERSONAS.glob("*.yaml"))
     if not recorded:
@@ -481,7 +481,7 @@ def run(quick: bool = False) -> Figures:
     figures: Figures = {"machine": f"{os.cpu_count()} cores, {sys.platform}, Python {sys.version.split()[0]}"}
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
-        from interviewer.tokens import use_cache_dir
+        from common.tokens import use_cache_dir
 
         use_cache_dir(data / "tiktoken")
         figures |= embeddings(rounds)

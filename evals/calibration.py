@@ -10,8 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from rubric._base import Strict, load_yaml
-from rubric.ids import CaseId, Stage, Topic
+from common.base import Strict, load_yaml
+from common.ids import CaseId, Stage, Topic
 from rubric.scoring import StageScore
 
 DATASET = Path(__file__).parent / "datasets" / "calibration.yaml"

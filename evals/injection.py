@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from common.base import Strict, load_yaml
+from common.ids import CaseId, Stage
 from evals.calibration import Grader
-from rubric._base import Strict, load_yaml
-from rubric.ids import CaseId, Stage
 
 DATASET = Path(__file__).parent / "datasets" / "injection.yaml"
 

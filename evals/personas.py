@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
+from common.base import Strict, load_yaml
+from common.ids import CaseId, Level, Stage, Topic
 from interviewer.script import Script, ScriptedStage
 from knowledge.cases import load_case
-from rubric._base import Strict, load_yaml
-from rubric.ids import CaseId, Level, Stage, Topic
 
 DATASET = Path(__file__).parent / "datasets" / "personas.yaml"
 Kind = Literal["strong", "omit", "weak", "off_topic", "terse", "rambling", "typical"]

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, model_validator
 
-from rubric._base import Strict, load_yaml
-from rubric.ids import Stage, Topic
+from common.base import Strict, load_yaml
+from common.ids import Stage, Topic
 
 if TYPE_CHECKING:
-    from knowledge.index import Chunk, KnowledgeIndex
+    from knowledge.index import KnowledgeIndex
+    from knowledge.retriever import Chunk, SearchMode
 
 DATASET = Path(__file__).parent / "datasets" / "retrieval.yaml"
 
@@ -53,7 +54,7 @@ def load_queries(path: Path = DATASET) -> list[Query]:
 
 
 def evaluate(
-    index: KnowledgeIndex, queries: list[Query], k: int = 5, mode: str = "hybrid"
+    index: KnowledgeIndex, queries: list[Query], k: int = 5, mode: SearchMode = "hybrid"
 ) -> RetrievalReport:
     results = []
     for q in queries:

@@ -17,16 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from common.ids import ProviderName
+from common.settings import DEFAULT_PROMPTS
 from evals import calibration, injection, personas, retrieval
 from evals.prices import cost_usd
-from interviewer.models import MoveKind
-from interviewer.session import FELL_BACK, REJECTED
-from interviewer.settings import DEFAULT_PROMPTS
-from rubric.ids import ProviderName
+from interviewer.models import MoveKind, Outcome
 
 if TYPE_CHECKING:
-    from interviewer.session import Engine
-    from interviewer.settings import Settings
+    from common.settings import Settings
+    from interviewer.engine import Engine
 
 ROOT = Path(__file__).resolve().parent
 CASSETTES = ROOT / "cassettes"
@@ -74,10 +73,10 @@ def run_suite(
     limit: int | None = None,
 ) -> EvalReport:
     """`limit` keeps the first N items of the dataset (recorded suites on a slow local model)."""
-    from interviewer.engines import build_engine
+    from interviewer.engine import build_engine
 
     if suite not in SUITES:
-        from rubric.errors import ConfigError
+        from common.errors import ConfigError
 
         raise ConfigError(f"unknown suite {suite!r}; valid: {', '.join(SUITES)}")
     recorded = settings.provider is not ProviderName.offline
@@ -184,8 +183,8 @@ def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) 
         "repetition_rate": 1 - len(set(texts)) / len(texts),
         "words_per_reply": _words(t for t in spoken if t.move is not MoveKind.ask),
         "answer_leak_rate": _leak_rate(case, probes),
-        "fallback_turns": float(sum(f"({FELL_BACK}:" in (t.engine or "") for t in spoken)),
-        "rejected_replies": float(sum(f"({REJECTED}:" in (t.engine or "") for t in spoken)),
+        "fallback_turns": float(sum(t.outcome is Outcome.fallback for t in spoken)),
+        "rejected_replies": float(sum(t.outcome is Outcome.rejected for t in spoken)),
         "overall_score": card.overall if card else 0.0,
         "seconds": round(seconds, 3),
     }
@@ -258,7 +257,9 @@ def _graded(
     out = {}
     for n, (key, case, stage, text) in enumerate(items, 1):
         with _tape(recorder, key):
-            out[(case, stage, text)] = grade_answer(engine, case, stage, text, settings.max_answer_chars)
+            out[(case, stage, text)] = grade_answer(
+                engine.grader, engine.provider, case, stage, text, settings.max_answer_chars
+            )
         progress(n, len(items))
     return out
 

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from interviewer.settings import Settings
-from rubric.ids import ProviderName
+from common.ids import ProviderName
+from common.settings import Settings
 
 SETUP = "run `make setup`"
 
@@ -23,7 +23,7 @@ def _asset(name: str, found: object, fix: str) -> Check:
 
 
 def checks(settings: Settings) -> list[Check]:
-    from interviewer.tokens import missing_encodings
+    from common.tokens import missing_encodings
     from knowledge.embedding import model_path, tokenizer_path, weights_path
 
     missing = missing_encodings(settings.tiktoken_dir)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from rubric._base import Strict
-from rubric.ids import CaseId, Level, Stage, Topic
+from common.base import Strict
+from common.ids import CaseId, Level, Stage, Topic
 from rubric.scoring import Scorecard
 
 
@@ -58,15 +59,58 @@ class TimeLeft(Strict):
     total_minutes: float
 
 
+class Outcome(StrEnum):
+    """How an interviewer turn came to be spoken."""
+
+    ok = "ok"
+    """The main voice's words, as the candidate saw them."""
+    fallback = "fallback"
+    """The main voice failed (timeout, provider error, empty reply); the template voice spoke."""
+    rejected = "rejected"
+    """The main voice's reply failed a check; the template voice's draft replaced it."""
+
+
+_OLD_OUTCOME = re.compile(r"^(?P<voice>\S+) \((?P<outcome>fallback|model reply rejected): (?P<reason>.*)\)$")
+
+
 class Turn(Strict):
     role: Literal["interviewer", "candidate"]
     stage: Stage
     text: str
     move: MoveKind | None = None
     topic: Topic | None = None
-    engine: str | None = None
-    """Which voice spoke an interviewer turn (the UI always says)."""
+    voice: str | None = None
+    """Which voice spoke an interviewer turn, e.g. `offline` or `openai:gpt-4o-mini` (the UI always
+    says)."""
+    outcome: Outcome | None = None
+    """For an interviewer turn: the main voice's words, or the template voice's in their place."""
+    reason: str | None = None
+    """Why the template voice spoke in the main voice's place."""
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _migrate(cls, data: Any) -> Any:
+        """Sessions stored before `voice`, `outcome` and `reason` kept all three in one string,
+        `engine`: "offline (fallback: timeout)", "offline (model reply rejected: …)" or "offline"."""
+        if not isinstance(data, dict) or "engine" not in data:
+            return data
+        data = dict(data)
+        engine = data.pop("engine")
+        if engine is None:
+            return data
+        found = _OLD_OUTCOME.match(engine)
+        if found is None:
+            return {**data, "voice": engine, "outcome": Outcome.ok}
+        outcome = Outcome.fallback if found["outcome"] == "fallback" else Outcome.rejected
+        return {**data, "voice": found["voice"], "outcome": outcome, "reason": found["reason"]}
+
+    def speaker(self) -> str:
+        """Who spoke, as the transcript shows it: `offline`, or `offline (fallback: timeout)`."""
+        if self.outcome in (None, Outcome.ok) or not self.reason:
+            return self.voice or ""
+        label = "fallback" if self.outcome is Outcome.fallback else "model reply rejected"
+        return f"{self.voice} ({label}: {self.reason})"
 
     def public(self) -> dict[str, object]:
         """The contract's JSON shape of a turn."""

@@ -12,8 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from common.ids import CORE_TOPICS, Level, Stage, Topic
 from interviewer.models import Move, MoveKind, Rung, SessionState, StageState, TimeLeft
-from rubric.ids import CORE_TOPICS, Level, Stage, Topic
 
 if TYPE_CHECKING:
     from knowledge.cases import Case, ExpectedIdea, Misconception

@@ -7,11 +7,11 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError
 
+from common.base import Strict, load_yaml
+from common.errors import ContentError
+from common.ids import CaseId, Level, Stage
 from interviewer.models import MoveKind
 from interviewer.session import Interview
-from rubric._base import Strict, load_yaml
-from rubric.errors import ContentError
-from rubric.ids import CaseId, Level, Stage
 
 NOT_SURE = "I'm not sure."
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from common.errors import InputError
+from common.ids import CaseId, Level, Stage
 from interviewer.models import Move, MoveKind, SessionState, Turn
 from interviewer.policy import (
     Intent,
@@ -20,43 +20,17 @@ from interviewer.policy import (
     next_stage,
     question_key,
 )
-from interviewer.reply_check import echoed, gives_away, invented_figure, overlong, repeated, secrets
+from interviewer.speaking import CheckedVoice, OnToken, Spoken
 from interviewer.voices import VoiceContext
 from knowledge.cases import Case, load_case
-from rubric.errors import InputError, ProviderError
-from rubric.guard import normalise
-from rubric.ids import CaseId, Level, Stage
+from rubric.guard import checked_answer
 from rubric.schema import load_rubric
 from rubric.scoring import Scorecard, build_scorecard, score_stage
 
 if TYPE_CHECKING:
+    from interviewer.engine import Engine
     from interviewer.store import Store
-    from interviewer.voices import TemplateVoice, Voice
-    from rubric.assessors import Assessor, Coverage
-
-OnToken = Callable[[str], None]
-#: How an interviewer turn's `engine` says the template voice spoke in the model's place.
-FELL_BACK, REJECTED = "fallback", "model reply rejected"
-
-
-@dataclass(frozen=True)
-class Engine:
-    """What speaks and what judges. The template voice asks the curated stage questions and
-    speaks whenever the main voice fails."""
-
-    provider: str
-    """offline, openai or local."""
-    assessor: Assessor
-    """Judges each answer on the turn's critical path (always the fast offline assessor)."""
-    grader: Assessor
-    """Grades the stages for the scorecard, off the critical path (the LLM one with a model)."""
-    voice: Voice
-    fallback: TemplateVoice
-
-    @property
-    def name(self) -> str:
-        """Shown wherever the interviewer speaks, e.g. `offline` or `openai:gpt-4o-mini`."""
-        return self.voice.name
+    from rubric.assessors import Coverage
 
 
 class Interview:
@@ -77,6 +51,7 @@ class Interview:
         self._jobs: list[Future[None]] = []
         self._executor: ThreadPoolExecutor | None = None
         self.case: Case = load_case(state.case)
+        self.voice = CheckedVoice(engine.voice, engine.template)
 
     @classmethod
     def start(
@@ -102,7 +77,7 @@ class Interview:
         state.started_at = interview.clock()
         state.current.started_at = state.started_at
         store.create(state)
-        text = engine.fallback.opening(interview.case, seed=state.id)
+        text = engine.template.opening(interview.case, seed=state.id)
         interview._commit(
             [interview._turn(Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements), text)]
         )
@@ -131,14 +106,9 @@ class Interview:
         self.on_token = on_token
         if self.state.finished:
             raise InputError("This interview has ended; start a new one to practise again.")
-        text = normalise(text)
-        if len(text) > self.max_chars:
-            raise InputError(
-                f"Answers are limited to {self.max_chars:,} characters; this one has {len(text):,}. "
-                "Nothing was sent: shorten it and send it again."
-            )
+        text = checked_answer(text, self.max_chars)
         if not text:
-            retry = self.engine.fallback.ask(self.state.stage, self.case, self._seed(), retry=True)
+            retry = self.engine.template.ask(self.state.stage, self.case, self._seed(), retry=True)
             return [self._turn(Move(kind=MoveKind.ask, stage=self.state.stage, retry=True), retry)]
         turn = Turn(role="candidate", stage=self.state.stage, text=text)
         self.store.append(self.state.id, [turn])
@@ -171,7 +141,7 @@ class Interview:
             st.probes += 1
         if move.kind is MoveKind.clarify:
             st.facts = [*st.facts, *move.facts]
-        turns = [self._turn(move, *self._speak(move))]
+        turns = [self._turn(move, self._speak(move))]
         if move.kind in (MoveKind.advance, MoveKind.wrap_up):
             self._grade_in_background(move.stage)
         if move.kind is MoveKind.advance:
@@ -225,52 +195,10 @@ class Interview:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader")
         return self._executor
 
-    def _speak(self, move: Move) -> tuple[str, str]:
-        """The main voice's words, streamed to `on_token`; or the template voice's on a provider error
-        or on a reply the interview cannot use (the UI then shows the final turn instead). A model's
-        reply streams a whole word at a time once checked, so a given-away idea never shows: the
-        stream stops before it."""
-        seed, voice, fallback = self._seed(), self.engine.voice, self.engine.fallback
-        checked = voice is not fallback
-        draft, forbidden = "", None
-        if checked:  # the template voice needs no draft of itself and no check
-            draft = fallback.text(move, self.case, seed)
-            forbidden = secrets(missed_ideas(self.case, move.stage, self.state.stages[move.stage]), draft)
-        chunks = voice.render(move, self.case, seed, VoiceContext(self.turns, self._summary()))
-        text, shown = "", 0
-        try:
-            for chunk in chunks:
-                text += chunk
-                end = _words_end(text) if checked else len(text)
-                if reason := gives_away(text, forbidden, end):
-                    return draft, f"{fallback.name} ({REJECTED}: {reason})"
-                self._emit(text[shown:end])
-                shown = end
-            if not text.strip():
-                raise ProviderError("empty reply")
-        except ProviderError as exc:
-            return draft or fallback.text(move, self.case, seed), f"{fallback.name} ({FELL_BACK}: {exc})"
-        finally:
-            chunks.close()  # a reply cut short stops the model's stream
-        if checked and (reason := self._unusable(move, text.strip(), draft, forbidden)):
-            return draft, f"{fallback.name} ({REJECTED}: {reason})"
-        self._emit(text[shown:])
-        return text.strip(), voice.name
-
-    def _emit(self, text: str) -> None:
-        if text and self.on_token:
-            self.on_token(text)
-
-    def _unusable(self, move: Move, text: str, draft: str, forbidden: re.Pattern[str] | None) -> str | None:
-        """Why a model's reply cannot be used, if it cannot: it must say something new, give away
-        nothing the candidate has yet to say, and add no facts, instructions or claims to the draft."""
-        return (
-            repeated(text, [t.text for t in self.turns if t.role == "interviewer"])
-            or gives_away(text, forbidden)
-            or invented_figure(text, draft)
-            or echoed(text, self.engine.voice.instructions, draft)
-            or overlong(text, draft, move.kind)
-        )
+    def _speak(self, move: Move) -> Spoken:
+        unsaid = missed_ideas(self.case, move.stage, self.state.stages[move.stage])
+        context = VoiceContext(self.turns, self._summary())
+        return self.voice.speak(move, self.case, self._seed(), context, unsaid, self.on_token)
 
     def _summary(self) -> str:
         """Where the interview stands, for a voice that sees only the recent turns."""
@@ -286,7 +214,7 @@ class Interview:
         assert following is not None, "the policy wraps up after the last stage"
         self.state.stage = following
         self.state.current.started_at = self.clock()
-        text = self.engine.fallback.ask(following, self.case, self._seed() + ":ask")
+        text = self.engine.template.ask(following, self.case, self._seed() + ":ask")
         return self._turn(Move(kind=MoveKind.ask, stage=following), text)
 
     def scorecard(self) -> Scorecard:
@@ -312,14 +240,19 @@ class Interview:
             )
         return build_scorecard(self.state.case, self.state.level, stages)
 
-    def _turn(self, move: Move, text: str, engine: str | None = None) -> Turn:
+    def _turn(self, move: Move, spoken: Spoken | str) -> Turn:
+        """An interviewer turn; a plain text is the template voice's."""
+        if isinstance(spoken, str):
+            spoken = Spoken(spoken, self.engine.template.name)
         return Turn(
             role="interviewer",
             stage=move.stage,
-            text=text,
+            text=spoken.text,
             move=move.kind,
             topic=move.topic,
-            engine=engine or self.engine.fallback.name,
+            voice=spoken.voice,
+            outcome=spoken.outcome,
+            reason=spoken.reason,
         )
 
     def _commit(self, turns: list[Turn]) -> list[Turn]:
@@ -337,8 +270,3 @@ def _merge(old: dict[str, list[str]], new: dict[str, list[str]]) -> dict[str, li
     for key, quotes in new.items():
         merged[key] = list(dict.fromkeys([*merged.get(key, []), *quotes]))
     return merged
-
-
-def _words_end(text: str) -> int:
-    """Where the last whole word of a growing text ends (a word is whole once whitespace follows)."""
-    return max(text.rfind(c) for c in " \n\t") + 1

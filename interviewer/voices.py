@@ -9,16 +9,17 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from common.base import load_yaml
+from common.errors import ConfigError
+from common.ids import CORE_TOPICS, CaseId, Stage, Topic
 from interviewer.models import Move, MoveKind, Rung, Turn
-from interviewer.providers import ChatModel, Message
 from knowledge.cases import Case
-from rubric._base import load_yaml
-from rubric.errors import ConfigError
+from knowledge.retriever import Filter
+from providers import ChatModel, Message
 from rubric.guard import delimited
-from rubric.ids import CORE_TOPICS, CaseId, Stage, Topic
 
 if TYPE_CHECKING:
-    from knowledge.index import Chunk
+    from knowledge.retriever import Retriever
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 
@@ -131,18 +132,6 @@ def _lower_first(title: str) -> str:
     return title[:1].lower() + title[1:]
 
 
-class Retriever(Protocol):
-    def search(
-        self,
-        query: str,
-        stage: Stage | None = None,
-        case: CaseId | None = None,
-        topic: Topic | None = None,
-        k: int = 5,
-        mode: str = "hybrid",
-    ) -> list[Chunk]: ...
-
-
 NOTES_MODES = ("none", "prefix", "move")
 NOTE_CHARS = 500
 PREFIX_NOTE_CHARS = 900
@@ -220,7 +209,7 @@ class LLMVoice:
     def _history(self, turns: Sequence[Turn]) -> list[Message]:
         """The most recent turns that fit the token budget, oldest first. The latest turn is always
         there (cut to the budget when it alone is longer), so the model sees what it answers."""
-        from interviewer.tokens import clip_tokens, count_tokens
+        from common.tokens import clip_tokens, count_tokens
 
         kept: list[Message] = []
         budget = self.history_tokens
@@ -263,7 +252,7 @@ class LLMVoice:
         if self.retriever is None:
             return ""
         query = f"{topic.value.replace('_', ' ')} {about}"
-        chunks = self.retriever.search(query, topic=topic, k=8, mode="lexical")
+        chunks = self.retriever.search(query, Filter(topic=topic), k=8, mode="lexical")
         general = [c for c in chunks if c.case is None]
         return _clip(general[0].text, limit) if general else ""
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, field_validator
 
-from rubric._base import Strict, load_yaml
-from rubric.errors import ContentError
-from rubric.ids import CaseId, Stage, Topic
+from common.base import Strict, load_yaml
+from common.errors import ContentError
+from common.ids import CaseId, Stage, Topic
 
 CASES_DIR = Path(__file__).parent / "cases"
 _SLUG = r"^[a-z][a-z0-9_]*$"

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rubric.errors import ConfigError
+from common.errors import ConfigError
 
 if TYPE_CHECKING:
     import numpy as np

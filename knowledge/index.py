@@ -8,7 +8,6 @@ previous index as it was.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,67 +16,23 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from common.base import Strict, load_yaml
+from common.errors import ContentError, RetrievalError
+from common.ids import CaseId, Stage, Topic
 from knowledge.cases import CASES_DIR, Case, load_case_file
 from knowledge.lexical import BM25, reciprocal_rank_fusion
-from knowledge.minilm_onnx import BUILD
-from rubric._base import Strict, load_yaml
-from rubric.errors import ContentError, RetrievalError
-from rubric.ids import CaseId, Stage, Topic
+from knowledge.retriever import Chunk, Filter, SearchMode
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
-    from interviewer.settings import Settings
+    from common.settings import Settings
 
 NOTES_DIR = Path(__file__).parent / "notes"
 ROOT = Path(__file__).parent
 COLLECTION = "mlsd_knowledge"
 MAX_CHUNK_CHARS = 1800
 BATCH = 16
-
-
-class Chunk(Strict):
-    id: str
-    text: str
-    source: str
-    """The file it came from, relative to `knowledge/`."""
-    stage: Stage | None = None
-    case: CaseId | None = None
-    topics: list[Topic] = []
-    title: str = ""
-    score: float = 0.0
-    """Search results only: the fused rank score (hybrid) or the cosine similarity (dense)."""
-
-    @property
-    def digest(self) -> str:
-        """Changes with the chunk or with the embedding model, so either re-embeds it."""
-        payload = BUILD + self.model_dump_json(exclude={"score"})
-        return hashlib.sha256(payload.encode()).hexdigest()
-
-    def metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {
-            "source": self.source,
-            "stage": self.stage.value if self.stage else "",
-            "case": self.case.value if self.case else "",
-            "topics": ",".join(t.value for t in self.topics),
-            "title": self.title,
-            "hash": self.digest,
-        }
-        meta |= {f"topic_{t.value}": True for t in self.topics}
-        return meta
-
-    @classmethod
-    def from_hit(cls, id_: str, text: str, meta: dict[str, Any], distance: float) -> Chunk:
-        return cls(
-            id=id_,
-            text=text,
-            source=meta["source"],
-            stage=meta["stage"] or None,
-            case=meta["case"] or None,
-            topics=[t for t in meta["topics"].split(",") if t],
-            title=meta.get("title", ""),
-            score=round(1.0 - distance, 4),
-        )
 
 
 class FrontMatter(Strict):
@@ -258,27 +213,21 @@ class KnowledgeIndex:
         return self.collection.count()
 
     def search(
-        self,
-        query: str,
-        stage: Stage | None = None,
-        case: CaseId | None = None,
-        topic: Topic | None = None,
-        k: int = 5,
-        mode: str = "hybrid",
+        self, query: str, where: Filter | None = None, k: int = 5, mode: SearchMode = "hybrid"
     ) -> list[Chunk]:
         """The k best chunks: embedding search fused with BM25; mode="dense" for embeddings alone,
         "lexical" for BM25 alone (deterministic, no model call: the LLM voice's per-turn notes)."""
-        pool = max(20, 4 * k)
+        where, pool = where or Filter(), max(20, 4 * k)
         if mode == "dense":
-            return self._dense(query, _where(stage, case, topic), pool)[:k]
+            return self._dense(query, where.chroma(), pool)[:k]
         table = self._table()
-        allowed = [c for c in table.chunks if _admits(c, stage, case, topic)]
+        allowed = [c for c in table.chunks if where.admits(c)]
         scores = dict(zip((c.id for c in table.chunks), table.bm25.scores(query), strict=True))
         ranked = sorted((c for c in allowed if scores[c.id] > 0), key=lambda c: (-scores[c.id], c.id))
         lexical = ranked[:pool]
         if mode == "lexical":
             return [c.model_copy(update={"score": round(scores[c.id], 5)}) for c in lexical[:k]]
-        dense = self._dense(query, _where(stage, case, topic), pool)
+        dense = self._dense(query, where.chroma(), pool)
         fused = reciprocal_rank_fusion([[c.id for c in dense], [c.id for c in lexical]])
         by_id = {c.id: c for c in [*lexical, *dense]}
         return [by_id[i].model_copy(update={"score": round(s, 5)}) for i, s in fused[:k]]
@@ -324,28 +273,6 @@ class KnowledgeIndex:
     def _delete(self, ids: list[str]) -> None:
         for i in range(0, len(ids), 500):
             self.collection.delete(ids=ids[i : i + 500])
-
-
-def _admits(chunk: Chunk, stage: Stage | None, case: CaseId | None, topic: Topic | None) -> bool:
-    """The same filter as `_where`, for chunks in memory."""
-    return (
-        (stage is None or chunk.stage == stage)
-        and (case is None or chunk.case in (case, None))
-        and (topic is None or topic in chunk.topics)
-    )
-
-
-def _where(stage: Stage | None, case: CaseId | None, topic: Topic | None) -> dict[str, Any] | None:
-    clauses: list[dict[str, Any]] = []
-    if stage:
-        clauses.append({"stage": stage.value})
-    if case:
-        clauses.append({"case": {"$in": [case.value, ""]}})
-    if topic:
-        clauses.append({f"topic_{topic.value}": True})
-    if len(clauses) > 1:
-        return {"$and": clauses}
-    return clauses[0] if clauses else None
 
 
 def _progress(items: list[Any], show: bool, label: str) -> Iterator[Any]:

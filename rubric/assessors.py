@@ -11,9 +11,9 @@ import re
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
-from rubric._base import Strict
+from common.base import Strict
+from common.ids import Stage
 from rubric.guard import addresses_grader
-from rubric.ids import Stage
 
 if TYPE_CHECKING:
     from knowledge.cases import Case, StagePlan

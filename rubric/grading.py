@@ -4,31 +4,32 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from common.errors import InputError
+from common.ids import CaseId, Stage
 from knowledge.cases import load_case
-from rubric.errors import InputError
-from rubric.guard import normalise
-from rubric.ids import CaseId, Stage
+from rubric.guard import checked_answer
 from rubric.schema import load_rubric
 from rubric.scoring import StageScore, score_stage
 
 if TYPE_CHECKING:
-    from interviewer.session import Engine
+    from rubric.assessors import Assessor
 
 
-def grade_answer(engine: Engine, case_id: CaseId, stage: Stage, text: str, max_chars: int) -> StageScore:
-    text = normalise(text)
+def grade_answer(
+    grader: Assessor, provider: str, case_id: CaseId, stage: Stage, text: str, max_chars: int
+) -> StageScore:
+    """One stage answer graded by `grader`; `provider` names the engine in the result."""
+    text = checked_answer(text, max_chars)
     if not text:
         raise InputError("The answer is empty: there is nothing to grade.")
-    if len(text) > max_chars:
-        raise InputError(f"Answers are limited to {max_chars:,} characters; this one has {len(text):,}.")
     case = load_case(case_id)
-    coverage = engine.grader.assess(case, stage, text)
+    coverage = grader.assess(case, stage, text)
     return score_stage(
         case,
         stage,
         coverage.met,
         coverage.misconceptions,
         criteria=load_rubric().stages[stage].criterion_ids(),
-        provider=engine.provider,
-        prompt_version=engine.grader.version,
+        provider=provider,
+        prompt_version=grader.version,
     )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from common.errors import InputError
+
 _PATTERNS = [
     r"\b(ignore|disregard|forget|override)\b.{0,60}\b(instructions?|rubric|rules?|prompt|previous|above|guidelines)\b",
     r"\b(system|developer)[ _-]*(message|prompt|override|instruction)",
@@ -48,6 +50,17 @@ def normalise(text: str) -> str:
     """NFC, no control characters but newlines and tabs, no surrounding whitespace."""
     text = unicodedata.normalize("NFC", text)
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+
+
+def checked_answer(text: str, max_chars: int) -> str:
+    """The normalised answer, or a clear error when it is longer than `max_chars` (nothing is kept)."""
+    text = normalise(text)
+    if len(text) > max_chars:
+        raise InputError(
+            f"Answers are limited to {max_chars:,} characters; this one has {len(text):,}. "
+            "Nothing was kept: shorten it and send it again."
+        )
+    return text
 
 
 _CLOSING_TAG = re.compile(r"</\s*candidate_answer\s*>", re.IGNORECASE)

@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, ValidationError
 
-from rubric._base import Strict, load_yaml
+from common.base import Strict, load_yaml
+from common.errors import ProviderError
+from common.ids import Stage
 from rubric.assessors import Coverage, EmbeddingAssessor, sentences
-from rubric.errors import ProviderError
 from rubric.guard import addresses_grader, delimited
-from rubric.ids import Stage
 
 if TYPE_CHECKING:
-    from interviewer.providers import ChatModel, Message
     from knowledge.cases import Case
+    from providers import ChatModel, Message
 
 PROMPT = Path(__file__).parent / "prompts" / "llm_assessor.yaml"
 CANARY = "CANARY-7f3a9c"
@@ -154,6 +154,6 @@ def _retry(error: Exception) -> str:
 
 
 def _msg(role: str, content: str) -> Message:
-    from interviewer.providers import Message
+    from providers import Message
 
     return Message(role=role, content=content)

@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from rubric._base import Strict, load_yaml
-from rubric.errors import ContentError
-from rubric.ids import Level, Stage
+from common.base import Strict, load_yaml
+from common.errors import ContentError
+from common.ids import Level, Stage
 
 RUBRIC_FILE = Path(__file__).parent / "rubric.yaml"
 

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from rubric._base import Strict
-from rubric.ids import CaseId, Level, Recommendation, Stage, Topic
+from common.base import Strict
+from common.ids import CaseId, Level, Recommendation, Stage, Topic
 
 if TYPE_CHECKING:
     from knowledge.cases import Case

@@ -14,13 +14,13 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from rubric.errors import InputError
+from common.errors import InputError
+from common.ids import CaseId, Level, Stage
 from rubric.grading import grade_answer
-from rubric.ids import CaseId, Level, Stage
 from rubric.scoring import Scorecard, build_scorecard
 
 if TYPE_CHECKING:
-    from interviewer.session import Engine
+    from rubric.assessors import Assessor
 
 _SPEAKER = re.compile(r"^\s*\**(interviewer|candidate)\**\s*:\s*\**\s*(.*)$", re.IGNORECASE)
 
@@ -78,14 +78,11 @@ def _stage(value: str) -> Stage:
 
 
 def grade_transcript(
-    engine: Engine, text: str, level: Level, case: CaseId | None, max_chars: int
+    grader: Assessor, provider: str, text: str, level: Level, case: CaseId | None, max_chars: int
 ) -> Scorecard:
     found_case, answers = parse(text, case)
     stages = []
     for stage in Stage:
-        answer = answers.get(stage, "")
-        if answer.strip():
-            stages.append(grade_answer(engine, found_case, stage, answer, max_chars))
-        else:
-            stages.append(grade_answer(engine, found_case, stage, "(no answer)", max_chars))
+        answer = answers.get(stage, "").strip() or "(no answer)"
+        stages.append(grade_answer(grader, provider, found_case, stage, answer, max_chars))
     return build_scorecard(found_case, level, stages)

@@ -6,15 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.engines import build_engine
-from interviewer.session import Engine, Interview
-from interviewer.settings import Settings
+from common.ids import CaseId, Level
+from common.settings import Settings
+from common.tokens import use_cache_dir
+from interviewer.engine import Engine, build_engine
+from interviewer.session import Interview
 from interviewer.store import Store
-from interviewer.tokens import use_cache_dir
-from rubric.ids import CaseId, Level
-
-ROOT = Path(__file__).resolve().parent.parent
-SCRIPTS = ROOT / "evals" / "scripts"
 
 
 @pytest.fixture(autouse=True)

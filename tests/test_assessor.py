@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from common.ids import CaseId, Level, Recommendation, Stage
 from knowledge.cases import load_case
 from knowledge.embedding import minilm
 from rubric.assessors import EmbeddingAssessor, sentences
-from rubric.ids import CaseId, Level, Recommendation, Stage
 from rubric.schema import load_rubric
 from rubric.scoring import build_scorecard, recommend, score_stage
 

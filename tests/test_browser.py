@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from interviewer.processes import free_port, start_app, stop, wait_for
+from common.processes import free_port, start_app, stop, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

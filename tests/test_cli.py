@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from interviewer.cli import app
+from common.ids import CaseId, Stage, Topic
 from interviewer.models import MoveKind
-from rubric.ids import CaseId, Stage, Topic
+from ui.cli import app
 
-from .conftest import SCRIPTS
+from .helpers import SCRIPTS
 
 runner = CliRunner()
 
@@ -123,7 +123,7 @@ def test_grade_prints_the_contract_json(tmp_path: Path) -> None:
 def test_help_imports_no_heavy_module() -> None:
     probe = (
         "import sys, runpy; sys.argv = ['mlsd', '--help']\n"
-        "try:\n    runpy.run_module('interviewer.cli', run_name='__main__')\n"
+        "try:\n    runpy.run_module('ui.cli', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
         "heavy = [m for m in ('chromadb', 'streamlit', 'langchain_core', 'onnxruntime', 'sqlalchemy',"
         " 'pydantic_settings', 'openai', 'numpy') if m in sys.modules]\n"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+from common.ids import Stage, Topic
 from knowledge.cases import CASES_DIR, available_cases, load_case
-from knowledge.validate import problems
-from rubric.ids import Stage, Topic
 from rubric.schema import RUBRIC_FILE, load_rubric
+from rubric.validate import problems
 
 
 def test_shipped_content_has_no_problems() -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from common.settings import Settings
 from evals.compare import compare
 from evals.prices import openai_cached_tokens
 from evals.runner import CASSETTES, LOCAL_PERSONAS, CaseResult, EvalReport, Provenance, run_suite
-from interviewer.cli import app
-from interviewer.settings import Settings
+from ui.cli import app
 
 runner = CliRunner()
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from common.ids import CORE_TOPICS, CaseId, Stage
 from evals import calibration, injection
-from interviewer.session import Engine
+from interviewer.engine import Engine
 from rubric.grading import grade_answer
-from rubric.ids import CORE_TOPICS, CaseId, Stage
 from rubric.scoring import StageScore
 
 
 @pytest.fixture(scope="module")
 def grade(engine: Engine):  # type: ignore[no-untyped-def]
     def run(case: CaseId, stage: Stage, text: str) -> StageScore:
-        return grade_answer(engine, case, stage, text, 20_000)
+        return grade_answer(engine.grader, engine.provider, case, stage, text, 20_000)
 
     return run
 

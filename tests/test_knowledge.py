@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from interviewer.processes import free_port, wait_for
-from interviewer.settings import Settings
+from common.errors import ContentError
+from common.ids import CaseId, Stage, Topic
+from common.processes import free_port, wait_for
+from common.settings import Settings
 from knowledge.cases import CASES_DIR
 from knowledge.index import NOTES_DIR, KnowledgeIndex, corpus
-from rubric.errors import ContentError
-from rubric.ids import CaseId, Stage, Topic
+from knowledge.retriever import Filter
 
 NOTE = """---
 title: Splits
@@ -87,10 +88,12 @@ def test_search_filters_by_stage_case_and_topic(settings: Settings, corpus_dirs:
     hits = index.search("random split on click logs", k=3)
     assert hits[0].source == "notes/splits.md"
     assert Topic.data_leakage in hits[0].topics
-    staged = index.search("what to monitor", stage=Stage.monitoring, case=CaseId.ad_click_prediction, k=5)
+    staged = index.search(
+        "what to monitor", Filter(stage=Stage.monitoring, case=CaseId.ad_click_prediction), k=5
+    )
     assert staged
     assert all(h.stage is Stage.monitoring for h in staged)
-    tagged = index.search("anything", topic=Topic.data_leakage, k=10)
+    tagged = index.search("anything", Filter(topic=Topic.data_leakage), k=10)
     assert all(Topic.data_leakage in h.topics for h in tagged)
 
 

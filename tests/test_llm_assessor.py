@@ -7,20 +7,20 @@ import json
 
 import pytest
 
-from interviewer.engines import build_engine
-from interviewer.providers.fake import FakeChat
+from common.errors import ProviderError
+from common.ids import CaseId, Level, Stage
+from common.settings import Settings
+from interviewer.engine import Engine, build_engine
 from interviewer.script import play
-from interviewer.session import Engine, Interview
-from interviewer.settings import Settings
+from interviewer.session import Interview
 from interviewer.store import Store
 from knowledge.cases import load_case
+from providers.fake import FakeChat
 from rubric.assessors import EmbeddingAssessor
-from rubric.errors import ProviderError
 from rubric.grading import grade_answer
-from rubric.ids import CaseId, Level, Stage
 from rubric.llm_assessor import CANARY, LLMAssessor
 
-from .test_session import _strong
+from .helpers import strong_script
 
 CASE = load_case(CaseId.ad_click_prediction)
 STAGE = Stage.data_preparation
@@ -92,8 +92,8 @@ def test_a_model_talked_into_full_marks_cannot_raise_the_grade(store: Store) -> 
     engine = build_engine(
         Settings(_env_file=None, provider="openai"), chat=FakeChat(respond=lambda m: everything)
     )  # type: ignore[call-arg]
-    fooled = grade_answer(engine, CASE.id, STAGE, attack, 20_000)
-    plain = grade_answer(engine, CASE.id, STAGE, ANSWER, 20_000)
+    fooled = grade_answer(engine.grader, engine.provider, CASE.id, STAGE, attack, 20_000)
+    plain = grade_answer(engine.grader, engine.provider, CASE.id, STAGE, ANSWER, 20_000)
     assert fooled.score <= plain.score
     assert fooled.prompt_version == "assessor-v1"
 
@@ -105,10 +105,10 @@ def test_the_final_scorecard_is_graded_off_the_critical_path(store: Store, engin
         assessor=engine.assessor,
         grader=LLMAssessor(grading, fallback=EmbeddingAssessor()),
         voice=engine.voice,
-        fallback=engine.fallback,
+        template=engine.template,
     )
     interview = Interview.start(CASE.id, Level.senior, store, llm)
-    play(interview, _strong(CASE.id))
+    play(interview, strong_script(CASE.id))
     card = interview.final_scorecard(timeout=60)
     assert card is not None
     assert len(grading.calls) == 7  # one grading call per stage, none on a turn's critical path

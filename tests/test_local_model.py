@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from interviewer.engines import build_engine
+from common.ids import Stage
+from common.processes import free_port
+from common.settings import Settings
+from interviewer.engine import build_engine
 from interviewer.models import MoveKind
-from interviewer.processes import free_port
-from interviewer.providers import Message
 from interviewer.script import play
 from interviewer.session import Interview
-from interviewer.settings import Settings
 from interviewer.store import Store
-from rubric.ids import Stage
+from providers import Message
 
-from .test_session import _strong
+from .helpers import strong_script
 
 
 def test_an_interview_with_the_local_model(store: Store) -> None:
@@ -25,7 +25,7 @@ def test_an_interview_with_the_local_model(store: Store) -> None:
     chat = engine.voice.chat  # type: ignore[attr-defined]
     try:
         interview = Interview.start("ad_click_prediction", "senior", store, engine)  # type: ignore[arg-type]
-        play(interview, _strong(interview.state.case))
+        play(interview, strong_script(interview.state.case))
         # a reply cut short (the guard stops a stream) is counted, and the server goes on serving
         story = [Message(role="user", content="Tell a long story about a cat, in ten sentences.")]
         stream = chat.stream(story)
@@ -38,4 +38,4 @@ def test_an_interview_with_the_local_model(store: Store) -> None:
     spoken = [t for t in interview.turns if t.role == "interviewer" and t.move is not MoveKind.ask]
     assert [t.stage for t in interview.turns if t.move is MoveKind.ask] == list(Stage)
     assert interview.turns[-1].move is MoveKind.wrap_up
-    assert any(t.engine == "local:smollm2" for t in spoken)
+    assert any(t.voice == "local:smollm2" for t in spoken)

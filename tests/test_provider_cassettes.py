@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from interviewer.providers import Message
-from interviewer.providers.openai_chat import OpenAIChat
-from rubric.errors import ProviderError
+from common.errors import ProviderError
+from providers import Message
+from providers.openai_chat import OpenAIChat
 
 CASSETTES = Path(__file__).parent / "cassettes"
 LOCAL = "http://127.0.0.1:8766/v1"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from common.ids import CaseId, Level
 from interviewer.models import MoveKind
-from interviewer.providers.fake import FakeChat
 from interviewer.reply_check import echoed, invented_figure, overlong
 from interviewer.session import Interview
 from interviewer.store import Store
 from interviewer.voices import LLMVoice, TemplateVoice
-from rubric.ids import Level
+from providers.fake import FakeChat
 
-from .test_llm_voice import CASE, _engine
+from .helpers import fake_engine
+
+CASE = CaseId.ad_click_prediction
 
 SHEET = "Peak load is about 60,000 ad requests per second, and scoring gets 25 ms."
 
@@ -51,18 +53,18 @@ def test_a_move_that_only_phrases_its_draft_stays_near_its_length() -> None:
 
 def test_a_clarifying_answer_with_a_made_up_figure_gives_way_to_the_sheet(store: Store) -> None:
     chat = FakeChat(respond=lambda m: "Peak load is about 10,000 ad requests per second.")
-    interview = Interview.start(CASE, Level.senior, store, _engine(chat))
+    interview = Interview.start(CASE, Level.senior, store, fake_engine(chat))
     (reply,) = interview.submit("What is the peak traffic, in requests per second?")
     assert reply.move is MoveKind.clarify
-    assert reply.engine == "offline (model reply rejected: it states a figure the interview has not)"
+    assert reply.speaker() == "offline (model reply rejected: it states a figure the interview has not)"
     assert "60,000" in reply.text
     assert "10,000" not in reply.text
 
 
 def test_a_wrap_up_that_praises_is_replaced(store: Store) -> None:
     praise = "Thank you! Your performance was outstanding and you exceeded every goal we set. " * 4
-    interview = Interview.start(CASE, Level.senior, store, _engine(FakeChat(respond=lambda m: praise)))
+    interview = Interview.start(CASE, Level.senior, store, fake_engine(FakeChat(respond=lambda m: praise)))
     (reply,) = interview.submit("/end")
     assert reply.move is MoveKind.wrap_up
-    assert reply.engine == "offline (model reply rejected: it says more than the move allows)"
+    assert reply.speaker() == "offline (model reply rejected: it says more than the move allows)"
     assert "outstanding" not in reply.text

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from common.ids import CaseId, Stage, Topic
+from common.settings import Settings
 from evals.retrieval import evaluate, load_queries
-from interviewer.settings import Settings
 from knowledge.index import KnowledgeIndex
-from rubric.ids import CaseId, Stage, Topic
+from knowledge.retriever import Filter
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +44,8 @@ def test_a_random_split_on_click_logs_surfaces_leakage_first(index: KnowledgeInd
 
 
 def test_filters_hold_in_hybrid_search(index: KnowledgeIndex) -> None:
-    hits = index.search("what would you monitor", stage=Stage.monitoring, case=CaseId.news_feed, k=8)
+    hits = index.search("what would you monitor", Filter(stage=Stage.monitoring, case=CaseId.news_feed), k=8)
     assert hits
     assert all(h.stage is Stage.monitoring and h.case in (CaseId.news_feed, None) for h in hits)
-    tagged = index.search("split", topic=Topic.data_leakage, k=8)
+    tagged = index.search("split", Filter(topic=Topic.data_leakage), k=8)
     assert all(Topic.data_leakage in h.topics for h in tagged)

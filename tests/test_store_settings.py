@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from common.errors import ConfigError
+from common.ids import CaseId, Level, ProviderName, Stage
+from common.settings import Settings
 from interviewer.doctor import checks
-from interviewer.engines import build_engine
-from interviewer.models import SessionState, Turn
-from interviewer.settings import Settings
+from interviewer.engine import build_engine
+from interviewer.models import Outcome, SessionState, Turn
 from interviewer.store import Store
-from rubric.errors import ConfigError
-from rubric.ids import CaseId, Level, ProviderName, Stage
 
 
 def test_sessions_and_turns_round_trip_in_any_sqlalchemy_url(tmp_path: Path) -> None:
@@ -62,6 +63,29 @@ def test_doctor_reports_each_offline_asset(settings: Settings) -> None:
 
 
 def test_token_counts_work_offline(settings: Settings) -> None:
-    from interviewer.tokens import count_tokens
+    from common.tokens import count_tokens
 
     assert count_tokens("training-serving skew") > 2
+
+
+@pytest.mark.parametrize(
+    ("engine", "voice", "outcome", "reason"),
+    [
+        ("offline", "offline", Outcome.ok, None),
+        ("local:smollm2", "local:smollm2", Outcome.ok, None),
+        ("offline (fallback: timeout)", "offline", Outcome.fallback, "timeout"),
+        (
+            "offline (model reply rejected: it repeats an earlier reply)",
+            "offline",
+            Outcome.rejected,
+            "it repeats an earlier reply",
+        ),
+    ],
+)
+def test_turns_stored_before_the_outcome_fields_still_load(
+    engine: str, voice: str, outcome: Outcome, reason: str | None
+) -> None:
+    old = {"role": "interviewer", "stage": "framing", "text": "Go on.", "move": "ask", "engine": engine}
+    turn = Turn.model_validate_json(json.dumps(old))
+    assert (turn.voice, turn.outcome, turn.reason) == (voice, outcome, reason)
+    assert turn.speaker() == engine  # the transcript shows what it showed before

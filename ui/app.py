@@ -10,15 +10,15 @@ import re
 
 import streamlit as st
 
-from interviewer.engines import build_engine
+from common.errors import InterviewerError
+from common.ids import CaseId, Level, Stage
+from common.settings import Settings
+from common.tokens import use_cache_dir
+from interviewer.engine import Engine, build_engine
 from interviewer.models import Turn
-from interviewer.session import Engine, Interview
-from interviewer.settings import Settings
+from interviewer.session import Interview
 from interviewer.store import Store
-from interviewer.tokens import use_cache_dir
 from knowledge.cases import available_cases, load_case
-from rubric.errors import InterviewerError
-from rubric.ids import CaseId, Level, Stage
 from rubric.scoring import Scorecard
 
 _MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
@@ -134,7 +134,7 @@ def show_turn(turn: Turn) -> None:
             st.markdown(escape(turn.text))
         else:
             st.markdown(turn.text)
-            st.caption(f"{turn.stage.number}/7 · {turn.move.value if turn.move else ''} · {turn.engine}")
+            st.caption(f"{turn.stage.number}/7 · {turn.move.value if turn.move else ''} · {turn.speaker()}")
 
 
 def self_assessment(interview: Interview) -> None:

@@ -10,13 +10,13 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from rubric.errors import InputError
+from common.errors import InputError
 
 if TYPE_CHECKING:
     from interviewer.doctor import Check
     from interviewer.models import Turn
     from interviewer.session import Interview
-    from knowledge.index import Chunk
+    from knowledge.retriever import Chunk
     from rubric.scoring import Scorecard, StageScore
 
 console = Console()
@@ -27,9 +27,8 @@ def print_turn(turn: Turn) -> None:
     if turn.role == "candidate":
         console.print(Text("you › ", style="bold cyan") + Text(turn.text))
         return
-    title = (
-        f"{turn.stage.number}/7 {turn.stage.label} · {turn.move.value if turn.move else ''} · {turn.engine}"
-    )
+    move = turn.move.value if turn.move else ""
+    title = f"{turn.stage.number}/7 {turn.stage.label} · {move} · {turn.speaker()}"
     console.print(Panel(Markdown(turn.text), title=title, title_align="left", border_style="magenta"))
 
 

@@ -59,4 +59,4 @@ def stop(server: subprocess.Popen[bytes]) -> None:
 def start_app(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     """`mlsd app` on 127.0.0.1:port with its own data folder."""
     env = {**os.environ, "MLSD_DATA_DIR": str(data_dir)}
-    return start([sys.executable, "-m", "interviewer.cli", "app", "--port", str(port)], env)
+    return start([sys.executable, "-m", "ui.cli", "app", "--port", str(port)], env)

@@ -59,7 +59,7 @@ def _encoding():  # type: ignore[no-untyped-def]
     import tiktoken
 
     if not os.environ.get("TIKTOKEN_CACHE_DIR"):
-        from interviewer.settings import Settings
+        from common.settings import Settings
 
         use_cache_dir(Settings().tiktoken_dir)
 

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Annotated, Any, ParamSpec
 
 import typer
 
-from rubric.errors import ConfigError, ContentError, InputError, InterviewerError
-from rubric.ids import CaseId, Level, ProviderName, Stage, Topic
+from common.errors import ConfigError, ContentError, InputError, InterviewerError
+from common.ids import CaseId, Level, ProviderName, Stage, Topic
 
 if TYPE_CHECKING:
+    from common.settings import Settings
     from interviewer.session import Interview
-    from interviewer.settings import Settings
 
 P = ParamSpec("P")
 
@@ -44,8 +44,8 @@ ProviderOpt = Annotated[ProviderName | None, typer.Option(help="offline (default
 
 
 def _settings(**overrides: Any) -> Settings:
-    from interviewer.settings import Settings
-    from interviewer.tokens import use_cache_dir
+    from common.settings import Settings
+    from common.tokens import use_cache_dir
 
     settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     use_cache_dir(settings.tiktoken_dir)
@@ -141,7 +141,7 @@ def interview(
     fmt: FormatOpt = Format.text,
 ) -> None:
     """A mock interview in the terminal (or played by a scripted candidate)."""
-    from interviewer.engines import build_engine
+    from interviewer.engine import build_engine
     from interviewer.script import load_script, play
     from interviewer.session import Interview
     from interviewer.store import Store
@@ -200,16 +200,17 @@ def grade(
     fmt: FormatOpt = Format.text,
 ) -> None:
     """Grade one answer to one stage (--answer), or a whole transcript (--transcript)."""
-    from interviewer.engines import build_engine
+    from interviewer.engine import build_engine
 
     settings = _settings(provider=provider)
     if (answer is None) == (transcript is None):
         _fail("give exactly one of --answer (with --case and --stage) or --transcript", code=2)
+    engine = build_engine(settings)
     if transcript is not None:
         from rubric.transcripts import grade_transcript
 
         card = grade_transcript(
-            build_engine(settings), _text(transcript), level, case, settings.max_answer_chars
+            engine.grader, engine.provider, _text(transcript), level, case, settings.max_answer_chars
         )
         _emit(card.model_dump(mode="json"), fmt, lambda _: _print_card(card))
         return
@@ -218,7 +219,14 @@ def grade(
         return
     from rubric.grading import grade_answer
 
-    result = grade_answer(build_engine(settings), case, stage, _text(answer), settings.max_answer_chars)  # type: ignore[arg-type]
+    result = grade_answer(
+        engine.grader,
+        engine.provider,
+        case,
+        stage,
+        _text(answer),  # type: ignore[arg-type]
+        settings.max_answer_chars,
+    )
 
     def render(data: dict[str, Any]) -> None:
         from ui.terminal import print_stage_score
@@ -275,8 +283,11 @@ def knowledge_search(
 ) -> None:
     """Ranked knowledge chunks with their metadata."""
     from knowledge.index import KnowledgeIndex
+    from knowledge.retriever import Filter
 
-    hits = KnowledgeIndex.from_settings(_settings()).search(query, stage=stage, case=case, topic=topic, k=k)
+    hits = KnowledgeIndex.from_settings(_settings()).search(
+        query, Filter(stage=stage, case=case, topic=topic), k
+    )
 
     def render(data: list[dict[str, Any]]) -> None:
         from ui.terminal import print_chunks
@@ -387,7 +398,7 @@ def bench(
 @handled
 def validate() -> None:
     """Check every case and the rubric for broken references; names the file and the id."""
-    from knowledge.validate import main as run
+    from rubric.validate import main as run
 
     raise typer.Exit(run())
 
@@ -406,7 +417,7 @@ def run_app(
     import subprocess
 
     settings = _settings(provider=provider)
-    script = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+    script = Path(__file__).resolve().with_name("app.py")
     env = {
         **os.environ,
         "MLSD_PROVIDER": settings.provider.value,

@@ -1,29 +1,51 @@
-"""Build the engine (voice and assessor) that a provider name asks for."""
+"""The engine: what speaks and what judges an interview, built for the provider a setting names."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from interviewer.session import Engine
-from rubric.errors import RetrievalError
-from rubric.ids import CaseId, ProviderName, Stage, Topic
+from common.errors import RetrievalError
+from common.ids import ProviderName
 
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from interviewer.providers import ChatModel
-    from interviewer.settings import Settings
-    from interviewer.voices import Retriever
-    from knowledge.index import Chunk, KnowledgeIndex
+    from common.settings import Settings
+    from interviewer.voices import TemplateVoice, Voice
+    from knowledge.index import KnowledgeIndex
+    from knowledge.retriever import Chunk, Filter, Retriever, SearchMode
+    from providers import ChatModel
+    from rubric.assessors import Assessor
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What speaks and what judges, as the provider picks them."""
+
+    provider: str
+    """offline, openai or local."""
+    assessor: Assessor
+    """Judges each answer on the turn's critical path (always the fast offline assessor)."""
+    grader: Assessor
+    """Grades the stages for the scorecard, off the critical path (the LLM one with a model)."""
+    voice: Voice
+    template: TemplateVoice
+    """Asks the curated stage questions, and speaks whenever the main voice fails."""
+
+    @property
+    def name(self) -> str:
+        """Shown wherever the interviewer speaks, e.g. `offline` or `openai:gpt-4o-mini`."""
+        return self.voice.name
 
 
 def build_chat(settings: Settings) -> ChatModel:
     """The chat model for the openai or local provider (the local server starts if it must)."""
-    from interviewer.providers.openai_chat import OpenAIChat
+    from providers.openai_chat import OpenAIChat
 
     if settings.provider is ProviderName.local:
-        from interviewer.providers.local import ALIAS, LocalServer
+        from providers.local import ALIAS, LocalServer
 
         server = LocalServer(settings.local_port)
         if settings.local_autostart:
@@ -50,12 +72,12 @@ def build_engine(
 
     template, offline = TemplateVoice(), EmbeddingAssessor()
     if settings.provider is ProviderName.offline and chat is None:
-        return Engine("offline", assessor=offline, grader=offline, voice=template, fallback=template)
+        return Engine("offline", assessor=offline, grader=offline, voice=template, template=template)
     chat = chat or build_chat(settings)
     retriever = retriever or IndexNotes(settings)
     voice = LLMVoice(chat, draft=template, retriever=retriever, prompts=settings.voice_prompts())
     grader = LLMAssessor(chat, fallback=offline)
-    return Engine(settings.provider.value, assessor=offline, grader=grader, voice=voice, fallback=template)
+    return Engine(settings.provider.value, assessor=offline, grader=grader, voice=voice, template=template)
 
 
 class IndexNotes:
@@ -68,19 +90,13 @@ class IndexNotes:
         self._failed = False
 
     def search(
-        self,
-        query: str,
-        stage: Stage | None = None,
-        case: CaseId | None = None,
-        topic: Topic | None = None,
-        k: int = 5,
-        mode: str = "hybrid",
+        self, query: str, where: Filter | None = None, k: int = 5, mode: SearchMode = "hybrid"
     ) -> list[Chunk]:
         index = self._open()
         if index is None:
             return []
         try:
-            return index.search(query, stage=stage, case=case, topic=topic, k=k, mode=mode)
+            return index.search(query, where, k, mode)
         except RetrievalError as exc:
             self._give_up(exc)
             return []

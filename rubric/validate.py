@@ -1,6 +1,6 @@
 """Cross-checks content: every reference to a stage, criterion, case or topic must resolve.
 
-Run `python -m knowledge.validate` (or `mlsd validate`); each problem names the file and the id.
+Run `python -m rubric.validate` (or `mlsd validate`); each problem names the file and the id.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from common.errors import ContentError
 from knowledge.cases import CASES_DIR, Case, load_case_file
-from rubric.errors import ContentError
 from rubric.schema import RUBRIC_FILE, Rubric, load_rubric
 
 

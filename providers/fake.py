@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from interviewer.providers import Message, Usage
-from rubric.errors import ProviderError
+from common.errors import ProviderError
+from providers import Message, Usage
 
 Reply = str | Exception
 

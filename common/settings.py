@@ -7,8 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from rubric.errors import ConfigError
-from rubric.ids import ProviderName
+from common.errors import ConfigError
+from common.ids import ProviderName
 
 #: The LLM voice's prompt version per provider, by how the provider caches a shared prefix. OpenAI
 #: caches nothing under 1,024 tokens, so it gets voice-v5, whose prefix passes that for every case;
