@@ -70,7 +70,9 @@ class Outcome(StrEnum):
     """The main voice's reply failed a check; the template voice's draft replaced it."""
 
 
-_OLD_OUTCOME = re.compile(r"^(?P<voice>\S+) \((?P<outcome>fallback|model reply rejected): (?P<reason>.*)\)$")
+_LABELS = {Outcome.fallback: "fallback", Outcome.rejected: "model reply rejected"}
+"""How the transcript names an outcome other than `ok` (and how stored turns once spelled it)."""
+_OLD_OUTCOME = re.compile(rf"^(?P<voice>\S+) \((?P<label>{'|'.join(_LABELS.values())}): (?P<reason>.*)\)$")
 
 
 class Turn(Strict):
@@ -102,15 +104,14 @@ class Turn(Strict):
         found = _OLD_OUTCOME.match(engine)
         if found is None:
             return {**data, "voice": engine, "outcome": Outcome.ok}
-        outcome = Outcome.fallback if found["outcome"] == "fallback" else Outcome.rejected
+        outcome = next(o for o, label in _LABELS.items() if label == found["label"])
         return {**data, "voice": found["voice"], "outcome": outcome, "reason": found["reason"]}
 
     def speaker(self) -> str:
         """Who spoke, as the transcript shows it: `offline`, or `offline (fallback: timeout)`."""
         if self.outcome in (None, Outcome.ok) or not self.reason:
             return self.voice or ""
-        label = "fallback" if self.outcome is Outcome.fallback else "model reply rejected"
-        return f"{self.voice} ({label}: {self.reason})"
+        return f"{self.voice} ({_LABELS[self.outcome]}: {self.reason})"
 
     def public(self) -> dict[str, object]:
         """The contract's JSON shape of a turn."""

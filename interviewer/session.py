@@ -22,7 +22,7 @@ from interviewer.policy import (
 )
 from interviewer.speaking import CheckedVoice, OnToken, Spoken
 from interviewer.voices import VoiceContext
-from knowledge.cases import Case, load_case
+from knowledge.cases import Case, ExpectedIdea, load_case
 from rubric.guard import checked_answer
 from rubric.schema import load_rubric
 from rubric.scoring import Scorecard, build_scorecard, score_stage
@@ -196,7 +196,9 @@ class Interview:
         return self._executor
 
     def _speak(self, move: Move) -> Spoken:
-        unsaid = missed_ideas(self.case, move.stage, self.state.stages[move.stage])
+        def unsaid() -> list[ExpectedIdea]:
+            return missed_ideas(self.case, move.stage, self.state.stages[move.stage])
+
         context = VoiceContext(self.turns, self._summary())
         return self.voice.speak(move, self.case, self._seed(), context, unsaid, self.on_token)
 

@@ -46,16 +46,17 @@ class CheckedVoice:
         case: Case,
         seed: str,
         context: VoiceContext,
-        unsaid: Sequence[ExpectedIdea],
+        unsaid: Callable[[], Sequence[ExpectedIdea]],
         on_token: OnToken | None = None,
     ) -> Spoken:
-        """`unsaid`: the expected ideas of the move's stage that the candidate has yet to give."""
+        """`unsaid` gives the expected ideas of the move's stage that the candidate has yet to give;
+        it is called only when there is a reply to check (the template voice's turn skips it)."""
         if self.voice is self.template:  # the template voice needs no draft of itself and no check
             text = "".join(self.template.render(move, case, seed, context))
             _emit(on_token, text)
             return Spoken(text.strip(), self.template.name)
         draft = self.template.text(move, case, seed)
-        forbidden = secrets(unsaid, draft)
+        forbidden = secrets(unsaid(), draft)
         chunks = self.voice.render(move, case, seed, context)
         text, shown = "", 0
         try:
