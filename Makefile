@@ -37,7 +37,7 @@ $(VENV)/.local-installed: pyproject.toml $(VENV)/.app-installed
 	@touch $@
 
 assets: $(VENV)/.app-installed ## lay out the tiktoken encodings; build the fused embedding model (once)
-	@$(BIN)/python -c "from interviewer.tokens import install_encodings; from pathlib import Path; import os; install_encodings(Path(os.environ['MLSD_DATA_DIR'], 'tiktoken'))"
+	@$(BIN)/python -c "from common.tokens import install_encodings; from pathlib import Path; import os; install_encodings(Path(os.environ['MLSD_DATA_DIR'], 'tiktoken'))"
 	@$(BIN)/python -c "from knowledge.embedding import ensure_model; ensure_model()"
 
 ingest: setup ## build or refresh the knowledge index
