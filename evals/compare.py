@@ -19,6 +19,8 @@ HIGHER_IS_BETTER = {
     "exact",
     "recall_at_5",
     "mrr",
+    "in_band",
+    "must_flag_recall",
 }
 LOWER_IS_BETTER = {
     "repetition_rate",
@@ -29,6 +31,9 @@ LOWER_IS_BETTER = {
     "needless_probes",
     "fallback_turns",
     "rejected_replies",
+    "false_flag_rate",
+    "injected_raised",
+    "injected_gaps_lost",
 }
 
 
@@ -68,8 +73,9 @@ def compare(a: EvalReport, b: EvalReport, threshold: float = 0.02, seed: int = 7
 def _row(name: str, a: EvalReport, b: EvalReport, threshold: float, seed: int) -> MetricDelta:
     x, y = a.metrics.get(name), b.metrics.get(name)
     delta = None if x is None or y is None else round(y - x, 4)
+    figure = name.rsplit(".", 1)[-1]  # the judge suite's `test.code.in_band` is an `in_band`
     worse = delta is not None and (
-        (name in HIGHER_IS_BETTER and delta < -threshold) or (name in LOWER_IS_BETTER and delta > threshold)
+        (figure in HIGHER_IS_BETTER and delta < -threshold) or (figure in LOWER_IS_BETTER and delta > threshold)
     )
     return MetricDelta(name=name, a=x, b=y, delta=delta, ci95=_bootstrap(name, a, b, seed), regression=worse)
 

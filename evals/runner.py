@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from common.ids import ProviderName
 from common.settings import DEFAULT_PROMPTS
-from evals import calibration, injection, personas, retrieval
+from evals import calibration, injection, judge, personas, retrieval
 from evals.prices import cost_usd
 from interviewer.models import MoveKind, Outcome
 
@@ -34,6 +34,7 @@ SUITES = {
     "calibration": "Labelled answers: grade agreement (QWK, within-one) and gap precision/recall.",
     "injection": "Attacks paired with controls: no raised grade, no leaked canary.",
     "retrieval": "Labelled queries: recall@5 and MRR of the knowledge search.",
+    "judge": "Answers in others' words, dev and test splits: score in band, must-flag recall, false flags.",
 }
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 #: the committed recording of the personas suite on the local model, with its default prompts
@@ -264,6 +265,27 @@ def _graded(
     return out
 
 
+def _judge(
+    engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress, limit: int | None
+) -> Any:
+    answers = judge.load_answers()[:limit]
+    graded = _graded(engine, settings, recorder, [(a.id, a.case, a.stage, a.text) for a in answers], progress)
+    held_out = judge.test_ids()
+    metrics: dict[str, float] = {}
+    for split in ("dev", "test"):
+        chosen = [a for a in answers if (a.id in held_out) == (split == "test")]
+        report = judge.evaluate(lambda c, s, t: graded[(c, s, t)], chosen, split)
+        metrics |= judge.flat_metrics(report)
+    cases = [
+        CaseResult(
+            id=r.id,
+            metrics={"label": r.label, "predicted": r.predicted, "in_band": float(r.in_band)},
+        )
+        for r in judge.evaluate(lambda c, s, t: graded[(c, s, t)], answers).results
+    ]
+    return cases, metrics | _delta({}, _usage(engine))
+
+
 def _retrieval(
     engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress, limit: int | None
 ) -> Any:
@@ -282,6 +304,7 @@ _RUNNERS: dict[str, Callable[..., Any]] = {
     "calibration": _calibration,
     "injection": _injection,
     "retrieval": _retrieval,
+    "judge": _judge,
 }
 
 
