@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,11 @@ class Settings(BaseSettings):
     the provider's (`DEFAULT_PROMPTS`)."""
     timeout_s: float = Field(default=30.0, gt=0)
     """Timeout of one model request, in seconds."""
+    turn_judge: Literal["auto", "offline", "model"] = "auto"
+    """Who judges each answer during the interview: the offline judge, or the model within
+    `judge_deadline_s` (the offline judge stands in when it is late). `auto`: the model for openai;
+    the offline judge for local, whose small model cannot return a whole verdict in its token cap."""
+    judge_deadline_s: float = Field(default=2.0, gt=0)
     data_dir: Path = Path(".data")
     """Where the database, the knowledge index and the token files live."""
     database_url: str | None = None

@@ -281,7 +281,7 @@ def _voice_tokens(settings: Any, offline: Any, notes: Any, persona: Any) -> dict
     replies = itertools.count(1)
     chat = FakeChat(respond=lambda messages: f"Could you say more about that ({_unique(next(replies))})?")
     engine = build_engine(settings, chat=chat, retriever=notes)
-    engine = replace(engine, grader=offline.grader)  # the voice's tokens only
+    engine = replace(engine, grader=offline.grader, assessor=offline.assessor)  # the voice's tokens only
     transcripts: list[list[int]] = []
     voice = _Measured(engine.voice, transcripts)
     interview = Interview.start(

@@ -75,7 +75,8 @@ def _row(name: str, a: EvalReport, b: EvalReport, threshold: float, seed: int) -
     delta = None if x is None or y is None else round(y - x, 4)
     figure = name.rsplit(".", 1)[-1]  # the judge suite's `test.code.in_band` is an `in_band`
     worse = delta is not None and (
-        (figure in HIGHER_IS_BETTER and delta < -threshold) or (figure in LOWER_IS_BETTER and delta > threshold)
+        (figure in HIGHER_IS_BETTER and delta < -threshold)
+        or (figure in LOWER_IS_BETTER and delta > threshold)
     )
     return MetricDelta(name=name, a=x, b=y, delta=delta, ci95=_bootstrap(name, a, b, seed), regression=worse)
 

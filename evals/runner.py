@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from common.ids import ProviderName
 from common.settings import DEFAULT_PROMPTS
-from evals import calibration, injection, judge, personas, retrieval
+from evals import calibration, candidates, injection, judge, personas, retrieval
 from evals.prices import cost_usd
 from interviewer.models import MoveKind, Outcome
 
@@ -34,6 +34,7 @@ SUITES = {
     "calibration": "Labelled answers: grade agreement (QWK, within-one) and gap precision/recall.",
     "injection": "Attacks paired with controls: no raised grade, no leaked canary.",
     "retrieval": "Labelled queries: recall@5 and MRR of the knowledge search.",
+    "candidates": "Whole interviews in varied styles: probes per stage, hire bar for strong, planted probed.",
     "judge": "Answers in others' words, dev and test splits: score in band, must-flag recall, false flags.",
 }
 RECORD_MODES = ("none", "once", "new_episodes", "all")
@@ -160,6 +161,56 @@ def _personas(
         results[-1].metrics |= _delta(usage_before, _usage(engine))
         progress(n, len(people))
     return results, _aggregate(results)
+
+
+def _candidates(
+    engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress, limit: int | None
+) -> Any:
+    from interviewer.script import play
+    from interviewer.session import Interview
+    from interviewer.store import Store
+
+    store = Store("sqlite:///:memory:")
+    people = candidates.load_candidates()[:limit]
+    results = []
+    for n, person in enumerate(people, 1):
+        with _tape(recorder, person.id):
+            script = person.script
+            interview = Interview.start(
+                script.case, script.level, store, engine, session_id=_stable_id(person.id)
+            )
+            play(interview, script)
+            card = interview.final_scorecard(timeout=600)
+        results.append(CaseResult(id=person.id, metrics=_candidate_metrics(person, interview, card)))
+        progress(n, len(people))
+    metrics: dict[str, float] = {}
+    for split in ("dev", "test"):
+        for kind in ("strong", "planted"):
+            chosen = [
+                r for r, p in zip(results, people, strict=True) if p.split == split and p.meta.kind == kind
+            ]
+            for key, value in _aggregate(chosen).items() if chosen else ():
+                if key != "probe_precision":
+                    metrics[f"{split}.{kind}.{key}"] = value
+    return results, metrics | _delta({}, _usage(engine))
+
+
+def _candidate_metrics(person: candidates.Candidate, interview: Any, card: Any) -> dict[str, float]:
+    from rubric.scoring import HIRE_BAR
+
+    spoken = [t for t in interview.turns if t.role == "interviewer"]
+    probes = [t for t in spoken if t.move in (MoveKind.probe, MoveKind.hint)]
+    metrics = {
+        "completed": float(spoken[-1].move is MoveKind.wrap_up),
+        "probes_per_stage": len(probes) / 7,
+        "overall_score": card.overall if card else 0.0,
+        "hire": float(bool(card) and card.overall >= HIRE_BAR[card.level]),
+        "help_cost": card.hint_penalty if card else 0.0,
+    }
+    if person.meta.kind == "planted":
+        planted = (person.meta.planted_stage, person.meta.planted_topic)
+        metrics["planted_probed"] = float(any((t.stage, t.topic) == planted for t in probes))
+    return metrics
 
 
 def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) -> dict[str, float]:
@@ -305,6 +356,7 @@ _RUNNERS: dict[str, Callable[..., Any]] = {
     "injection": _injection,
     "retrieval": _retrieval,
     "judge": _judge,
+    "candidates": _candidates,
 }
 
 

@@ -27,7 +27,8 @@ class Engine:
     provider: str
     """offline, openai or local."""
     assessor: Assessor
-    """Judges each answer on the turn's critical path (always the fast offline assessor)."""
+    """Judges each answer on the turn's critical path: the offline judge, or the model under a
+    deadline with the offline judge standing in (`Settings.turn_judge`)."""
     grader: Assessor
     """Grades the stages for the scorecard, off the critical path (the LLM one with a model)."""
     voice: Voice
@@ -68,7 +69,7 @@ def build_engine(
 ) -> Engine:
     from interviewer.voices import LLMVoice, TemplateVoice
     from rubric.assessors import EmbeddingAssessor
-    from rubric.llm_assessor import LLMAssessor
+    from rubric.llm_assessor import DeadlineAssessor, LLMAssessor
 
     template, offline = TemplateVoice(), EmbeddingAssessor()
     if settings.provider is ProviderName.offline and chat is None:
@@ -77,7 +78,13 @@ def build_engine(
     retriever = retriever or IndexNotes(settings)
     voice = LLMVoice(chat, draft=template, retriever=retriever, prompts=settings.voice_prompts())
     grader = LLMAssessor(chat, fallback=offline)
-    return Engine(settings.provider.value, assessor=offline, grader=grader, voice=voice, template=template)
+    turn_judge = settings.turn_judge
+    if turn_judge == "auto":
+        turn_judge = "model" if settings.provider is ProviderName.openai else "offline"
+    assessor = (
+        DeadlineAssessor(grader, offline, settings.judge_deadline_s) if turn_judge == "model" else offline
+    )
+    return Engine(settings.provider.value, assessor=assessor, grader=grader, voice=voice, template=template)
 
 
 class IndexNotes:

@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 
 from common.base import Strict
 from common.ids import CaseId, Level, Stage, Topic
-from rubric.scoring import Scorecard
+from rubric.scoring import HELPED, Scorecard
 
 
 class MoveKind(StrEnum):
@@ -88,6 +88,10 @@ class Turn(Strict):
     """For an interviewer turn: the main voice's words, or the template voice's in their place."""
     reason: str | None = None
     """Why the template voice spoke in the main voice's place."""
+    judge: str | None = None
+    """For an interviewer turn answering an answer: which judge assessed that answer."""
+    judge_fallback: str | None = None
+    """Why the offline judge stood in for the model on that answer (a deadline, a failed call)."""
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @model_validator(mode="before")
@@ -127,6 +131,8 @@ class StageState(Strict):
 
     met: dict[str, list[str]] = {}
     """Expected ideas the candidate covered, with verbatim evidence."""
+    shallow: dict[str, list[str]] = {}
+    """Expected ideas the candidate only touched."""
     misconceptions: dict[str, list[str]] = {}
     asserted: list[str] = []
     rungs: dict[str, list[Rung]] = {}
@@ -140,6 +146,12 @@ class StageState(Strict):
 
     def hints(self) -> int:
         return sum(r.count(Rung.hint) for r in self.rungs.values())
+
+    def credit(self) -> dict[str, float]:
+        """What each idea is worth by how it came: nothing once stated by the interviewer, part after
+        a hint or a pointed question on it, in full otherwise (unprompted, or after "what else?")."""
+        helped = {i: HELPED for i, rungs in self.rungs.items() if {Rung.hint, Rung.prompt} & set(rungs)}
+        return helped | dict.fromkeys(self.asserted, 0.0)
 
 
 class SessionState(Strict):

@@ -23,6 +23,7 @@ from interviewer.policy import (
 from interviewer.speaking import CheckedVoice, OnToken, Spoken
 from interviewer.voices import VoiceContext
 from knowledge.cases import Case, ExpectedIdea, load_case
+from rubric.assessors import Coverage
 from rubric.guard import checked_answer
 from rubric.schema import load_rubric
 from rubric.scoring import Scorecard, build_scorecard, score_stage
@@ -120,18 +121,25 @@ class Interview:
         if intent is Intent.answer or (
             intent is Intent.question and self.state.stage is Stage.clarifying_requirements
         ):
-            self._assess(text)  # in stage 1, the candidate's questions are the answer
+            judged = self._assess(text)  # in stage 1, the candidate's questions are the answer
+        else:
+            judged = None
         move = next_move(self.case, self.state, intent, text, self.config, now=self.clock())
         if move.assumption:
             self.state.assumptions = {**self.state.assumptions, question_key(text): move.assumption}
-        return self._commit(self._enact(move))
+        turns = self._enact(move)
+        if judged is not None:
+            turns[0] = turns[0].model_copy(update={"judge": judged.judge, "judge_fallback": judged.fallback})
+        return self._commit(turns)
 
-    def _assess(self, text: str) -> None:
+    def _assess(self, text: str) -> Coverage:
         st = self.state.current
         coverage = self.engine.assessor.assess(self.case, self.state.stage, text)
         st.answers += 1
         st.met = _merge(st.met, coverage.met)
+        st.shallow = _merge(st.shallow, {k: v for k, v in coverage.shallow.items() if k not in st.met})
         st.misconceptions = _merge(st.misconceptions, coverage.misconceptions)
+        return coverage
 
     def _enact(self, move: Move) -> list[Turn]:
         st = self.state.current
@@ -225,16 +233,15 @@ class Interview:
         stages = []
         for stage, st in self.state.stages.items():
             graded = self._graded.get(stage)
-            met, wrong = (graded.met, graded.misconceptions) if graded else (st.met, st.misconceptions)
+            coverage = graded or Coverage(met=st.met, shallow=st.shallow, misconceptions=st.misconceptions)
             judge = self.engine.grader if graded else self.engine.assessor
             stages.append(
                 score_stage(
                     self.case,
                     stage,
-                    met,
-                    wrong,
+                    coverage,
                     criteria=rubric.stages[stage].criterion_ids(),
-                    asserted=tuple(st.asserted),
+                    credit=st.credit(),
                     hints=st.hints(),
                     provider=self.state.provider,
                     prompt_version=judge.version,

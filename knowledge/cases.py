@@ -28,6 +28,9 @@ class _Cued(Strict):
     """The idea stated plainly, in the interviewer's words."""
     phrasings: list[str] = Field(min_length=2)
     """Ways a candidate might say it; the offline assessor compares answers with these."""
+    styled: list[str] = []
+    """The same point the way candidates jot or say it: terse notes, abbreviations, numbers, code.
+    The offline judge matches against these too; scripted personas use only `phrasings`."""
     cues: list[str] = []
     """Case-insensitive regular expressions that count as saying it outright."""
 

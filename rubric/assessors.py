@@ -28,10 +28,19 @@ _NEGATION = re.compile(
 
 
 class Coverage(Strict):
-    """What one answer covered, with evidence quoted verbatim from it."""
+    """What one answer covered, with evidence quoted verbatim from it.
+
+    `met`: ideas made clearly; `shallow`: ideas only touched (the area named, not the point);
+    `misconceptions`: known wrong moves stated as the plan. An idea absent from all is not discussed.
+    """
 
     met: dict[str, list[str]] = {}
+    shallow: dict[str, list[str]] = {}
     misconceptions: dict[str, list[str]] = {}
+    judge: str = "offline"
+    """Which judge assessed the answer."""
+    fallback: str | None = None
+    """Why the offline judge answered in the model's place (a deadline, a failed call)."""
 
 
 class Assessor(Protocol):
@@ -43,7 +52,26 @@ class Assessor(Protocol):
 
 def sentences(text: str) -> list[str]:
     """The answer's sentences, each a verbatim substring of it."""
-    return [m.group().strip() for m in _SENTENCE.finditer(text) if len(m.group().strip()) > 2]
+    return [text[a:b] for a, b in _spans(text)]
+
+
+def _spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, surrounding whitespace excluded."""
+    out = []
+    for m in _SENTENCE.finditer(text):
+        raw = m.group()
+        if len(raw.strip()) > 2:
+            start = m.start() + len(raw) - len(raw.lstrip())
+            out.append((start, m.end() - (len(raw) - len(raw.rstrip()))))
+    return out
+
+
+def _units(text: str) -> tuple[list[str], int]:
+    """Sentences that do not address the grader, then each pair of neighbours as one verbatim slice
+    (a point often spans a claim and its reason); returns the units and how many are sentences."""
+    spans = [(a, b) for a, b in _spans(text) if not addresses_grader(text[a:b])]
+    pairs = [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
+    return [text[a:b] for a, b in [*spans, *pairs]], len(spans)
 
 
 def _cue_hit(cues: list[str], sentence: str) -> bool:
@@ -51,62 +79,90 @@ def _cue_hit(cues: list[str], sentence: str) -> bool:
 
 
 class EmbeddingAssessor:
-    """Offline: lexical cues first, then cosine similarity against the ideas' phrasings."""
+    """Offline: each sentence (and pair of neighbouring sentences) is compared with every idea's
+    phrasings, written and styled; it counts for its closest idea only. A close match is a made
+    point, a looser one a shallow mention, and a cue (the idea said outright) a made point."""
 
     name = "offline"
-    version = "embedding-v1"
+    version = "embedding-v2"
 
-    def __init__(self, threshold: float = 0.62, misconception_threshold: float = 0.85) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.62,
+        misconception_threshold: float = 0.85,
+        shallow_threshold: float | None = None,
+        margin: float = 0.0,
+    ) -> None:
         self.threshold = threshold
         self.misconception_threshold = misconception_threshold
+        self.shallow_threshold = threshold if shallow_threshold is None else shallow_threshold
+        self.margin = margin
 
     def assess(self, case: Case, stage: Stage, text: str) -> Coverage:
         from knowledge.embedding import minilm
 
-        found = [s for s in sentences(text) if not addresses_grader(s)]
-        if not found:
+        units, count = _units(text)
+        if not units:
             return Coverage()
-        vectors = minilm().embed(found)
+        vectors = minilm().embed(units)
         plan = case.plan(stage)
-        ideas = _semantic_hits(vectors, _phrasing_bank(case.id, stage), self.threshold)
-        met = {
-            idea.id: quotes
-            for idea, hits in zip(plan.ideas, ideas, strict=True)
-            if (quotes := _quotes(found, hits, idea.cues))
-        }
-        banks = _misconception_bank(case.id, stage)
-        wrong_hits = _semantic_hits(vectors, banks, self.misconception_threshold)
-        wrong = {
-            item.id: quotes
-            for item, hits in zip(plan.misconceptions, wrong_hits, strict=True)
-            if (quotes := [q for q in _quotes(found, hits, item.cues) if not _NEGATION.search(q)])
-        }
-        return Coverage(met=met, misconceptions=wrong)
+        idea_scores = _best_scores(vectors, _phrasing_bank(case.id, stage))
+        met: dict[str, list[str]] = {}
+        shallow: dict[str, list[str]] = {}
+        for n, idea in enumerate(plan.ideas):
+            cued = [i for i in range(count) if _cue_hit(idea.cues, units[i])]
+            strong = [
+                i for i, (best, score) in enumerate(idea_scores) if best == n and score >= self.threshold
+            ]
+            weak = [
+                i
+                for i, (best, score) in enumerate(idea_scores)
+                if best == n and self.shallow_threshold <= score < self.threshold
+            ]
+            if quotes := _in_order(units, set(cued) | set(strong)):
+                met[idea.id] = quotes
+            elif quotes := _in_order(units, set(weak)):
+                shallow[idea.id] = quotes
+        return Coverage(met=met, shallow=shallow, misconceptions=self._wrong(plan, units, count, vectors))
+
+    def _wrong(self, plan: StagePlan, units: list[str], count: int, vectors: Vectors) -> dict[str, list[str]]:
+        """Sentences that state a misconception as the plan: close to it, closer than to any idea by
+        `margin`, and not negated ("never shuffle" is not the shuffled split)."""
+        import numpy as np
+
+        banks = [_embed([m.text, *m.phrasings, *m.styled]) for m in plan.misconceptions]
+        ideas = [_embed([i.text, *i.phrasings, *i.styled]) for i in plan.ideas]
+        if not banks:
+            return {}
+        sentences_only = vectors[:count]
+        wrong_scores = _best_scores(sentences_only, banks)
+        idea_best = np.stack([(sentences_only @ b.T).max(axis=1) for b in ideas], axis=1).max(axis=1)
+        out: dict[str, list[str]] = {}
+        for n, item in enumerate(plan.misconceptions):
+            hits = {
+                i
+                for i, (best, score) in enumerate(wrong_scores)
+                if best == n and score >= self.misconception_threshold and score >= idea_best[i] + self.margin
+            }
+            hits |= {i for i in range(count) if _cue_hit(item.cues, units[i])}
+            if quotes := [q for q in _in_order(units, hits) if not _NEGATION.search(q)]:
+                out[item.id] = quotes
+        return out
 
 
-def _semantic_hits(vectors: Vectors, banks: list[Vectors], threshold: float) -> list[set[int]]:
-    """Per item, the sentences whose closest item it is, at `threshold` or above.
-
-    Each sentence is credited to one item only (its best match), so a sentence about one idea does
-    not also count for a neighbouring idea of the same stage.
-    """
-    hits: list[set[int]] = [set() for _ in banks]
+def _best_scores(vectors: Vectors, banks: list[Vectors]) -> list[tuple[int, float]]:
+    """Per unit, its closest item and that similarity (each unit counts for one item only, so a
+    sentence about one idea does not also count for a neighbouring idea of the same stage)."""
     if not banks or not len(vectors):
-        return hits
+        return []
     import numpy as np
 
     scores = np.stack([(vectors @ bank.T).max(axis=1) for bank in banks], axis=1)
-    for sentence, row in enumerate(scores):
-        best = int(row.argmax())
-        if row[best] >= threshold:
-            hits[best].add(sentence)
-    return hits
+    return [(int(row.argmax()), float(row.max())) for row in scores]
 
 
-def _quotes(found: list[str], semantic: set[int], cues: list[str]) -> list[str]:
-    """Sentences that say the item outright (a cue) or mean it (semantic), in answer order."""
-    hits = semantic | {i for i, s in enumerate(found) if _cue_hit(cues, s)}
-    return [found[i] for i in sorted(hits)]
+def _in_order(units: list[str], hits: set[int]) -> list[str]:
+    return list(dict.fromkeys(units[i] for i in sorted(hits)))
 
 
 def _plan(case_id: str, stage: Stage) -> StagePlan:
@@ -116,14 +172,15 @@ def _plan(case_id: str, stage: Stage) -> StagePlan:
 
 
 @cache
+def _embed_cached(texts: tuple[str, ...]) -> Vectors:
+    from knowledge.embedding import minilm
+
+    return minilm().embed(list(texts))
+
+
+def _embed(texts: list[str]) -> Vectors:
+    return _embed_cached(tuple(texts))
+
+
 def _phrasing_bank(case_id: str, stage: Stage) -> list[Vectors]:
-    from knowledge.embedding import minilm
-
-    return [minilm().embed([i.text, *i.phrasings]) for i in _plan(case_id, stage).ideas]
-
-
-@cache
-def _misconception_bank(case_id: str, stage: Stage) -> list[Vectors]:
-    from knowledge.embedding import minilm
-
-    return [minilm().embed(m.phrasings) for m in _plan(case_id, stage).misconceptions]
+    return [_embed([i.text, *i.phrasings, *i.styled]) for i in _plan(case_id, stage).ideas]

@@ -27,8 +27,7 @@ def grade_answer(
     return score_stage(
         case,
         stage,
-        coverage.met,
-        coverage.misconceptions,
+        coverage,
         criteria=load_rubric().stages[stage].criterion_ids(),
         provider=provider,
         prompt_version=grader.version,

@@ -8,6 +8,7 @@ that idea (a cue or semantic similarity), so a model talked into a claim cannot 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, TimeoutError
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -61,23 +62,30 @@ class LLMAssessor:
         """How many answers fell back to the offline assessor."""
 
     def assess(self, case: Case, stage: Stage, text: str) -> Coverage:
+        judged = self.judge(case, stage, text)
+        if judged is not None:
+            return judged
+        self.fallbacks += 1
+        return self.fallback.assess(case, stage, text).model_copy(update={"fallback": "model failed"})
+
+    def judge(self, case: Case, stage: Stage, text: str) -> Coverage | None:
+        """The model's verified coverage, or None when the model fails (error or invalid output)."""
         answer = " ".join(s for s in sentences(text) if not addresses_grader(s))
         if not answer:
-            return Coverage()
+            return Coverage(judge=self.name)
         messages = self.messages(case, stage, answer)
         for _ in range(self.retries + 1):
             try:
                 raw = self.chat.complete(messages, json_schema=verdict_schema(case, stage))
             except ProviderError:
-                break
+                return None
             try:
                 verdict = self._parse(raw, case, stage)
             except ValueError as exc:
                 messages = [*messages, _msg("assistant", raw), _msg("system", _retry(exc))]
                 continue
             return self._verified(case, stage, answer, verdict)
-        self.fallbacks += 1
-        return self.fallback.assess(case, stage, text)
+        return None
 
     def messages(self, case: Case, stage: Stage, answer: str) -> list[Message]:
         from rubric.schema import load_rubric
@@ -117,7 +125,31 @@ class LLMAssessor:
                 quote = claim.quote.strip()
                 if quote and quote in answer and _supports(support, case, stage, quote, claim.id, kind):
                     target.setdefault(claim.id, []).append(quote)
-        return Coverage(met=met, misconceptions=wrong)
+        return Coverage(met=met, misconceptions=wrong, judge=self.name)
+
+
+class DeadlineAssessor:
+    """The model judges each turn on the critical path, within `deadline_s`; when it is late or
+    fails, the offline judge answers and the coverage says why (`fallback`). A late model call runs
+    on in its thread and its result is dropped."""
+
+    def __init__(self, model: LLMAssessor, offline: EmbeddingAssessor, deadline_s: float = 2.0) -> None:
+        self.model, self.offline, self.deadline_s = model, offline, deadline_s
+        self.name = model.name
+        self.version = f"{model.version}+{offline.version}"
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="turn-judge")
+
+    def assess(self, case: Case, stage: Stage, text: str) -> Coverage:
+        job = self._pool.submit(self.model.judge, case, stage, text)
+        try:
+            judged = job.result(timeout=self.deadline_s)
+        except TimeoutError:
+            reason = f"deadline {self.deadline_s:g} s"
+        else:
+            if judged is not None:
+                return judged
+            reason = "model failed"
+        return self.offline.assess(case, stage, text).model_copy(update={"fallback": reason})
 
 
 def verdict_schema(case: Case, stage: Stage) -> dict[str, Any]:

@@ -1,23 +1,37 @@
-"""From coverage to scores: 1-4 per criterion and per stage, and a recommendation for the level.
+"""From coverage to scores: 1-4 per criterion against its anchors, per stage, and a recommendation.
 
-1 missing or wrong, 2 shallow, 3 solid, 4 excellent. Ideas the interviewer had to state do not
-count; hints and misconceptions cost part of a point.
+1 missing or wrong, 2 shallow, 3 solid, 4 excellent. A criterion is scored by what its ideas got:
+made, only touched (shallow), not discussed, or contradicted by a misconception. An idea counts by
+how it came: in full when the candidate gave it unprompted or after an open "what else?", in part
+after a hint or a pointed question, not at all once the interviewer stated it. A probe costs nothing
+by itself. Gaps are what is wrong or centrally missing; thin or minor points become suggestions.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from common.base import Strict
-from common.ids import CaseId, Level, Recommendation, Stage, Topic
+from common.ids import CORE_TOPICS, CaseId, Level, Recommendation, Stage, Topic
 
 if TYPE_CHECKING:
-    from knowledge.cases import Case
+    from knowledge.cases import Case, ExpectedIdea
+    from rubric.assessors import Coverage
 
-HINT_PENALTY = 0.25
-MISCONCEPTION_PENALTY = 0.75
+#: what a made idea is worth when it came after a hint or a pointed question
+HELPED = 0.5
+#: what an idea only touched is worth
+SHALLOW = 0.4
+#: a reason, a number or a weighed alternative in the evidence: what lifts a solid criterion to a 4
+_DEPTH = re.compile(
+    r"\d|\b(because|since|so that|so we|to avoid|otherwise|which means|trade-?offs?|instead of|rather than"
+    r"|vs\.?|versus|at the cost of|cheaper|faster|safer)\b",
+    re.IGNORECASE,
+)
 #: the mean stage score a candidate must reach for `lean_hire`, by level
 HIRE_BAR: dict[Level, float] = {
     Level.junior: 2.25,
@@ -42,13 +56,17 @@ class StageScore(Strict):
     score: int = Field(ge=1, le=4)
     criteria: list[CriterionScore]
     gaps: list[Topic] = []
-    """Topics the stage called for that the answer missed or got wrong."""
+    """Topics the answer got wrong, or central ones it never discussed."""
+    suggestions: list[Topic] = []
+    """Topics it only touched, or minor ones it left out: worth going deeper, not held against it."""
     feedback: str
     provider: str
     prompt_version: str
     hints: int = 0
+    help_cost: float = 0.0
+    """Points the stage lost because ideas came only after help (hints, pointed questions, told)."""
     raw: float = Field(ge=1, le=4)
-    """The unrounded score, after penalties."""
+    """The unrounded score."""
 
 
 class Scorecard(Strict):
@@ -58,15 +76,7 @@ class Scorecard(Strict):
     overall: float
     recommendation: Recommendation
     hint_penalty: float
-    """Points lost to hints across the interview."""
-
-
-def _level(fraction: float) -> int:
-    if fraction <= 0:
-        return 1
-    if fraction < 0.5:
-        return 2
-    return 3 if fraction < 1 else 4
+    """Points lost across the interview to ideas that came only after help."""
 
 
 def _round(value: float) -> int:
@@ -76,56 +86,121 @@ def _round(value: float) -> int:
 def score_stage(
     case: Case,
     stage: Stage,
-    met: dict[str, list[str]],
-    misconceptions: dict[str, list[str]],
+    coverage: Coverage,
     *,
     criteria: list[str],
-    asserted: tuple[str, ...] = (),
+    credit: Mapping[str, float] | None = None,
     hints: int = 0,
     provider: str = "offline",
     prompt_version: str = "",
 ) -> StageScore:
+    """`credit` maps an idea id to what it is worth by how it came (1 when absent: unprompted)."""
     plan = case.plan(stage)
-    credited = {k: v for k, v in met.items() if k not in asserted}
-    scores = []
-    for criterion in criteria:
-        ideas = [i for i in plan.ideas if i.criterion == criterion]
-        if not ideas:
-            continue
-        hit = [i for i in ideas if i.id in credited]
-        quotes = list(dict.fromkeys(q for i in hit for q in credited[i.id]))
-        scores.append(CriterionScore(id=criterion, score=_level(len(hit) / len(ideas)), evidence=quotes))
-    mean = sum(c.score for c in scores) / len(scores)
-    raw = max(1.0, mean - HINT_PENALTY * hints - MISCONCEPTION_PENALTY * len(misconceptions))
+    credit = credit or {}
+    wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
+    scores = _criteria(plan.ideas, coverage, credit, wrong, criteria)
+    raw = _raw(scores, bool(coverage.misconceptions))
+    unaided = _raw(_criteria(plan.ideas, coverage, {}, wrong, criteria), bool(coverage.misconceptions))
+    gaps, suggestions = _gaps(case, stage, coverage, credit)
     return StageScore(
         case=case.id,
         stage=stage,
         score=_round(raw),
         criteria=scores,
-        gaps=_gaps(case, stage, credited, misconceptions),
-        feedback=_feedback(case, stage, credited, misconceptions),
+        gaps=gaps,
+        suggestions=suggestions,
+        feedback=_feedback(case, stage, coverage, credit),
         provider=provider,
         prompt_version=prompt_version,
         hints=hints,
+        help_cost=round(max(0.0, unaided - raw), 3),
         raw=round(raw, 3),
     )
 
 
-def _gaps(case: Case, stage: Stage, met: dict[str, list[str]], wrong: dict[str, list[str]]) -> list[Topic]:
-    plan = case.plan(stage)
-    topics = [i.topic for i in plan.ideas if i.id not in met and i.topic]
-    topics += [m.topic for m in plan.misconceptions if m.id in wrong and m.topic]
-    return list(dict.fromkeys(topics))
+def _raw(scores: list[CriterionScore], misconception: bool) -> float:
+    """The mean criterion score; an answer that states a known misconception as its plan is a 1."""
+    if misconception:
+        return 1.0
+    return sum(c.score for c in scores) / len(scores)
 
 
-def _feedback(case: Case, stage: Stage, met: dict[str, list[str]], wrong: dict[str, list[str]]) -> str:
+def _criteria(
+    ideas: list[ExpectedIdea],
+    coverage: Coverage,
+    credit: Mapping[str, float],
+    wrong: set[Topic | None],
+    criteria: list[str],
+) -> list[CriterionScore]:
+    out = []
+    for criterion in criteria:
+        mine = [i for i in ideas if i.criterion == criterion]
+        if mine:
+            out.append(_criterion(criterion, mine, coverage, credit, wrong))
+    return out
+
+
+def _criterion(
+    criterion: str,
+    ideas: list[ExpectedIdea],
+    coverage: Coverage,
+    credit: Mapping[str, float],
+    wrong: set[Topic | None],
+) -> CriterionScore:
+    """Against the anchors: 1 nothing or wrong, 2 touched, 3 at least half made, 4 all made unaided
+    with a reason, number or trade-off in the evidence. One idea well made is a 3, never a 4 alone
+    without depth."""
+    evidence = [q for i in ideas for q in coverage.met.get(i.id, []) + coverage.shallow.get(i.id, [])]
+    evidence = list(dict.fromkeys(evidence))
+    if any(i.topic in wrong for i in ideas if i.topic):
+        return CriterionScore(id=criterion, score=1, evidence=evidence)
+    points = sum(_worth(i.id, coverage, credit) for i in ideas) / len(ideas)
+    full = all(i.id in coverage.met and credit.get(i.id, 1.0) >= 1.0 for i in ideas)
+    if points <= 0:
+        score = 1
+    elif full and any(_DEPTH.search(q) for q in evidence):
+        score = 4
+    elif points >= 0.5:
+        score = 3
+    else:
+        score = 2
+    return CriterionScore(id=criterion, score=score, evidence=evidence)
+
+
+def _worth(idea: str, coverage: Coverage, credit: Mapping[str, float]) -> float:
+    made = 1.0 if idea in coverage.met else SHALLOW if idea in coverage.shallow else 0.0
+    return made * credit.get(idea, 1.0)
+
+
+def _gaps(
+    case: Case, stage: Stage, coverage: Coverage, credit: Mapping[str, float]
+) -> tuple[list[Topic], list[Topic]]:
+    """Gaps: topics stated wrongly, and topics nothing of which was discussed (a core topic is a gap
+    unless made). Suggestions: topics only touched, or given only after help."""
     plan = case.plan(stage)
-    missed = [i.text for i in plan.ideas if i.id not in met]
-    lines = [f"Covered {len(plan.ideas) - len(missed)} of {len(plan.ideas)} expected ideas."]
-    lines += [f"Missed: {text}" for text in missed]
-    lines += [f"Careful: {m.correction}" for m in plan.misconceptions if m.id in wrong]
-    gaps = _gaps(case, stage, met, wrong)
-    lines += [f"Study: knowledge/notes/topics/{t.value}.md" for t in gaps]
+    gaps = [m.topic for m in plan.misconceptions if m.id in coverage.misconceptions and m.topic]
+    suggestions = []
+    for topic in plan.topics:
+        ideas = [i for i in plan.ideas if i.topic == topic]
+        if not ideas or topic in gaps:
+            continue
+        worth = max(_worth(i.id, coverage, credit) for i in ideas)
+        touched = any(i.id in coverage.met or i.id in coverage.shallow for i in ideas)
+        if not touched or (topic in CORE_TOPICS and worth < HELPED):
+            gaps.append(topic)
+        elif worth < 1.0:
+            suggestions.append(topic)
+    return list(dict.fromkeys(gaps)), suggestions
+
+
+def _feedback(case: Case, stage: Stage, coverage: Coverage, credit: Mapping[str, float]) -> str:
+    plan = case.plan(stage)
+    made = [i for i in plan.ideas if i.id in coverage.met]
+    lines = [f"Made {len(made)} of {len(plan.ideas)} expected points clearly."]
+    lines += [f"Go deeper: {i.text.strip()}" for i in plan.ideas if i.id in coverage.shallow]
+    lines += [f"Not discussed: {i.text.strip()}" for i in plan.ideas if _worth(i.id, coverage, {}) == 0]
+    wrong = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
+    lines += [f"Careful: {m.correction.strip()}" for m in wrong]
     return "\n".join(lines)
 
 
@@ -148,5 +223,5 @@ def build_scorecard(case: CaseId, level: Level, stages: list[StageScore]) -> Sco
         stages=stages,
         overall=overall,
         recommendation=recommend(level, overall),
-        hint_penalty=round(HINT_PENALTY * sum(s.hints for s in stages), 3),
+        hint_penalty=round(sum(s.help_cost for s in stages), 3),
     )

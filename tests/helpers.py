@@ -28,6 +28,8 @@ def strong_script(case_id: CaseId, omit: tuple[Stage, str] | None = None) -> Scr
     return Script(case=case_id, level=Level.senior, stages=stages)
 
 
-def fake_engine(chat: FakeChat) -> Engine:
-    """The openai engine with a scripted chat model in the provider's place."""
-    return build_engine(Settings(_env_file=None, provider="openai"), chat=chat)  # type: ignore[call-arg]
+def fake_engine(chat: FakeChat, turn_judge: str = "offline") -> Engine:
+    """The openai engine with a scripted chat model in the provider's place (the offline judge on
+    each turn unless `turn_judge="model"`, so scripted replies go to the voice and the grader)."""
+    settings = Settings(_env_file=None, provider="openai", turn_judge=turn_judge)  # type: ignore[call-arg]
+    return build_engine(settings, chat=chat)

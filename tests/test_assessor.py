@@ -8,9 +8,9 @@ import pytest
 from common.ids import CaseId, Level, Recommendation, Stage
 from knowledge.cases import load_case
 from knowledge.embedding import minilm
-from rubric.assessors import EmbeddingAssessor, sentences
+from rubric.assessors import Coverage, EmbeddingAssessor, sentences
 from rubric.schema import load_rubric
-from rubric.scoring import build_scorecard, recommend, score_stage
+from rubric.scoring import StageScore, build_scorecard, recommend, score_stage
 
 CASE = load_case(CaseId.ad_click_prediction)
 assessor = EmbeddingAssessor()
@@ -74,25 +74,69 @@ def test_a_stated_misconception_is_caught_and_a_rejected_one_is_not() -> None:
     assert rejected.misconceptions == {}
 
 
-def _score(stage: Stage, met: dict[str, list[str]], **kwargs: object) -> int:
+def _graded(stage: Stage, met: dict[str, list[str]], **kwargs: object) -> StageScore:
     criteria = load_rubric().stages[stage].criterion_ids()
-    return score_stage(CASE, stage, met, {}, criteria=criteria, **kwargs).score  # type: ignore[arg-type]
+    shallow = kwargs.pop("shallow", {})
+    wrong = kwargs.pop("wrong", {})
+    coverage = Coverage(met=met, shallow=shallow, misconceptions=wrong)  # type: ignore[arg-type]
+    return score_stage(CASE, stage, coverage, criteria=criteria, **kwargs)  # type: ignore[arg-type]
 
 
-def test_scores_rise_with_coverage_and_fall_with_hints_and_assertions() -> None:
+def _score(stage: Stage, met: dict[str, list[str]], **kwargs: object) -> int:
+    return _graded(stage, met, **kwargs).score
+
+
+def test_criteria_are_scored_against_their_anchors() -> None:
     ideas = [i.id for i in CASE.plan(Stage.evaluation).ideas]
-    everything = {i: ["q"] for i in ideas}
+    reasoned = {i: ["Log loss, because the auction multiplies the probability by the bid."] for i in ideas}
+    bare = {i: ["log loss"] for i in ideas}
     assert _score(Stage.evaluation, {}) == 1
-    assert _score(Stage.evaluation, everything) == 4
-    assert _score(Stage.evaluation, everything, hints=4) < 4
-    assert _score(Stage.evaluation, everything, asserted=tuple(ideas)) == 1
+    assert _score(Stage.evaluation, {}, shallow=bare) == 2
+    assert _score(Stage.evaluation, bare) == 3  # every point made, none with a reason or a number
+    assert _score(Stage.evaluation, reasoned) == 4
 
 
-def test_gaps_name_the_missed_topics() -> None:
-    criteria = load_rubric().stages[Stage.data_preparation].criterion_ids()
-    met = {i.id: ["q"] for i in CASE.plan(Stage.data_preparation).ideas if i.topic != "data_leakage"}
-    graded = score_stage(CASE, Stage.data_preparation, met, {}, criteria=criteria)
-    assert graded.gaps == ["data_leakage"]
+def test_a_one_idea_criterion_does_not_jump_from_one_to_four() -> None:
+    plan = CASE.plan(Stage.evaluation)
+    criterion = next(
+        c for c in {i.criterion for i in plan.ideas} if sum(i.criterion == c for i in plan.ideas) >= 2
+    )
+    first = next(i for i in plan.ideas if i.criterion == criterion)
+    graded = _graded(Stage.evaluation, {first.id: ["Log loss, because the auction uses the number."]})
+    assert next(c.score for c in graded.criteria if c.id == criterion) in (2, 3)
+
+
+def test_a_stated_misconception_makes_the_answer_a_one() -> None:
+    ideas = {i.id: ["Log loss, because the auction uses it."] for i in CASE.plan(Stage.evaluation).ideas}
+    wrong = {CASE.plan(Stage.evaluation).misconceptions[0].id: ["Accuracy is our headline metric."]}
+    graded = _graded(Stage.evaluation, ideas, wrong=wrong)
+    assert graded.score == 1
+    assert CASE.plan(Stage.evaluation).misconceptions[0].topic in graded.gaps
+
+
+def test_credit_follows_how_an_idea_came() -> None:
+    ideas = [i.id for i in CASE.plan(Stage.evaluation).ideas]
+    everything = {i: ["We use 2 weeks of holdout because clicks drift."] for i in ideas}
+    unaided = _graded(Stage.evaluation, everything)
+    helped = _graded(Stage.evaluation, everything, credit=dict.fromkeys(ideas, 0.5), hints=3)
+    told = _graded(Stage.evaluation, everything, credit=dict.fromkeys(ideas, 0.0))
+    assert unaided.score == 4
+    assert unaided.help_cost == 0
+    assert told.score < helped.score < unaided.score
+    assert helped.help_cost == round(unaided.raw - helped.raw, 3) > 0
+    assert _graded(Stage.evaluation, everything, hints=3).score == 4  # a probe costs nothing by itself
+
+
+def test_gaps_are_wrong_or_missing_and_thin_points_are_suggestions() -> None:
+    plan = CASE.plan(Stage.data_preparation)
+    met = {i.id: ["q"] for i in plan.ideas if i.topic != "data_leakage"}
+    assert _graded(Stage.data_preparation, met).gaps == ["data_leakage"]
+    thin = {k: v for k, v in met.items() if k in {i.id for i in plan.ideas if i.topic == "class_imbalance"}}
+    rest = {k: v for k, v in met.items() if k not in thin}
+    touched = _graded(Stage.data_preparation, rest, shallow=thin)
+    assert "class_imbalance" in touched.suggestions
+    assert "class_imbalance" not in touched.gaps
+    assert "class_imbalance" in _graded(Stage.data_preparation, rest).gaps
 
 
 def test_recommendation_is_relative_to_the_level() -> None:

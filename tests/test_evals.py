@@ -70,6 +70,8 @@ def test_evals_cli_lists_runs_and_compares(tmp_path: Path) -> None:
         "calibration",
         "injection",
         "retrieval",
+        "judge",
+        "candidates",
     }
     ran = runner.invoke(
         app, ["evals", "run", "--suite", "injection", "--out", str(tmp_path), "--format", "json"]

@@ -4,6 +4,7 @@ failing closed to the offline assessor; and the final scorecard graded off the c
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -18,9 +19,9 @@ from knowledge.cases import load_case
 from providers.fake import FakeChat
 from rubric.assessors import EmbeddingAssessor
 from rubric.grading import grade_answer
-from rubric.llm_assessor import CANARY, LLMAssessor
+from rubric.llm_assessor import CANARY, DeadlineAssessor, LLMAssessor
 
-from .helpers import strong_script
+from .helpers import fake_engine, strong_script
 
 CASE = load_case(CaseId.ad_click_prediction)
 STAGE = Stage.data_preparation
@@ -80,7 +81,9 @@ def test_invalid_output_is_retried_with_the_error_then_used() -> None:
 def test_it_fails_closed_to_the_offline_assessor(replies: tuple[str | Exception, ...]) -> None:
     assessor, chat = _assessor(*replies)
     coverage = assessor.assess(CASE, STAGE, ANSWER)
-    assert coverage == EmbeddingAssessor().assess(CASE, STAGE, ANSWER)
+    assert coverage == EmbeddingAssessor().assess(CASE, STAGE, ANSWER).model_copy(
+        update={"fallback": "model failed"}
+    )
     assert assessor.fallbacks == 1
     assert len(chat.calls) <= 3
 
@@ -117,3 +120,50 @@ def test_the_final_scorecard_is_graded_off_the_critical_path(store: Store, engin
     saved = store.load(interview.state.id)
     assert saved is not None
     assert saved[0].scorecard == card
+
+
+def _slow(seconds: float, reply: str) -> FakeChat:
+    def respond(messages: object) -> str:
+        time.sleep(seconds)
+        return reply
+
+    return FakeChat(respond=respond, name="fake:slow")
+
+
+def test_the_model_judges_a_turn_within_its_deadline() -> None:
+    chat = _slow(0.0, _verdict([("time_split_point_in_time", SPLIT)]))
+    judge = DeadlineAssessor(LLMAssessor(chat, fallback=EmbeddingAssessor()), EmbeddingAssessor(), 2.0)
+    coverage = judge.assess(CASE, STAGE, ANSWER)
+    assert coverage.judge == "fake:slow"
+    assert coverage.fallback is None
+    assert coverage.met == {"time_split_point_in_time": [SPLIT]}
+
+
+@pytest.mark.parametrize(
+    ("chat", "reason"),
+    [
+        (_slow(1.0, _verdict([("time_split_point_in_time", SPLIT)])), "deadline 0.2 s"),
+        (FakeChat(replies=[ProviderError("down")]), "model failed"),
+        (FakeChat(replies=["not json"] * 3), "model failed"),
+    ],
+)
+def test_a_late_or_failed_model_leaves_the_turn_to_the_offline_judge(chat: FakeChat, reason: str) -> None:
+    judge = DeadlineAssessor(LLMAssessor(chat, fallback=EmbeddingAssessor()), EmbeddingAssessor(), 0.2)
+    began = time.perf_counter()
+    coverage = judge.assess(CASE, STAGE, ANSWER)
+    assert time.perf_counter() - began < 0.9
+    assert coverage.judge == "offline"
+    assert coverage.fallback == reason
+    assert coverage == EmbeddingAssessor().assess(CASE, STAGE, ANSWER).model_copy(update={"fallback": reason})
+
+
+def test_the_interviewer_turn_records_who_judged_the_answer() -> None:
+    chat = FakeChat(
+        respond=lambda messages: "not json" if "json" in messages[0].content.lower() else "Go on."
+    )
+    interview = Interview.start(
+        CaseId.ad_click_prediction, Level.senior, Store("sqlite:///:memory:"), fake_engine(chat, "model")
+    )
+    (reply, *_) = interview.submit(ANSWER)
+    assert reply.judge == "offline"
+    assert reply.judge_fallback == "model failed"

@@ -128,7 +128,9 @@ def test_the_ask_after_an_advance_uses_the_curated_question(store: Store) -> Non
 
 
 def _grounded(chat: FakeChat, data: Path, prompts: str = "voice-v4") -> Engine:
-    settings = Settings(_env_file=None, provider="openai", data_dir=data, prompts=prompts)  # type: ignore[call-arg]
+    settings = Settings(
+        _env_file=None, provider="openai", data_dir=data, prompts=prompts, turn_judge="offline"
+    )  # type: ignore[call-arg]
     return build_engine(settings, chat=chat)
 
 
