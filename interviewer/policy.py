@@ -46,6 +46,10 @@ class PolicyConfig:
     """Probe and hint moves per stage before moving on."""
     ladder: tuple[Rung, ...] = (Rung.pump, Rung.hint, Rung.prompt)
     max_question_chars: int = 300
+    enough: float = 0.6
+    """The share of a stage's ideas made, core ones included, after which the interviewer asks one
+    open "what else?" at most and moves on: a strong answer is not grilled on minor omissions (they
+    become suggestions on the scorecard)."""
 
 
 def classify(text: str, config: PolicyConfig = PolicyConfig()) -> Intent:
@@ -160,13 +164,28 @@ def next_move(
             rung=Rung.challenge,
             asserted=asserted,
         )
-    for idea in missed_ideas(case, stage, st):
+    pumped = any(Rung.pump in rungs for rungs in st.rungs.values())
+    missed = missed_ideas(case, stage, st)
+    if missed and _strong_enough(case, stage, st, config):
+        if pumped or Rung.pump not in config.ladder:
+            return _advance(stage, asserted)
+        idea = missed[0]
+        return Move(kind=MoveKind.probe, stage=stage, topic=idea.topic, idea=idea.id, rung=Rung.pump)
+    for idea in missed:
         rungs = _rungs_left(st, idea.id, config)
         if rungs:
             rung = rungs[0]
             kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
             return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung, asserted=asserted)
     return _advance(stage, asserted)
+
+
+def _strong_enough(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> bool:
+    """Every core idea made and at least `config.enough` of the stage's ideas."""
+    ideas = case.plan(stage).ideas
+    if any(i.topic in CORE_TOPICS and i.id not in st.met for i in ideas):
+        return False
+    return sum(i.id in st.met for i in ideas) >= config.enough * len(ideas)
 
 
 def _hint(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> Move:
