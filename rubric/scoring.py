@@ -99,8 +99,8 @@ def score_stage(
     credit = credit or {}
     wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
     scores = _criteria(plan.ideas, coverage, credit, wrong, criteria)
-    raw = _raw(scores, bool(coverage.misconceptions))
-    unaided = _raw(_criteria(plan.ideas, coverage, {}, wrong, criteria), bool(coverage.misconceptions))
+    raw = _raw(scores, coverage)
+    unaided = _raw(_criteria(plan.ideas, coverage, {}, wrong, criteria), coverage)
     gaps, suggestions = _gaps(case, stage, coverage, credit)
     return StageScore(
         case=case.id,
@@ -118,11 +118,13 @@ def score_stage(
     )
 
 
-def _raw(scores: list[CriterionScore], misconception: bool) -> float:
-    """The mean criterion score; an answer that states a known misconception as its plan is a 1."""
-    if misconception:
+def _raw(scores: list[CriterionScore], coverage: Coverage) -> float:
+    """The mean criterion score. By the anchors, an answer that states a known misconception as its
+    plan is a 1, and one that discusses the stage's points without a misconception is at least a 2."""
+    if coverage.misconceptions:
         return 1.0
-    return sum(c.score for c in scores) / len(scores)
+    mean = sum(c.score for c in scores) / len(scores)
+    return max(mean, 2.0) if coverage.met or coverage.shallow else mean
 
 
 def _criteria(
