@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from knowledge.cases import Case, StagePlan
     from knowledge.embedding import Vectors
 
-_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)")
+#: where a sentence ends: a line break, or . ! ? ; before a space (so `p.comment`, `v1.2` and
+#: `e.g.x` stay whole, which matters for answers written as code)
+_BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n")
+_FENCE = re.compile(r"^(```|~~~)\w*$")
 _NEGATION = re.compile(
     r"\b(?:not|never|no|avoid\w*|don'?t|doesn'?t|shouldn'?t|wouldn'?t|won'?t|instead|rather than"
     r"|without|against|wrong|mistake|misleading|leak\w*|bad|naive)\b",
@@ -57,12 +60,14 @@ def sentences(text: str) -> list[str]:
 
 def _spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, surrounding whitespace excluded."""
-    out = []
-    for m in _SENTENCE.finditer(text):
-        raw = m.group()
-        if len(raw.strip()) > 2:
-            start = m.start() + len(raw) - len(raw.lstrip())
-            out.append((start, m.end() - (len(raw) - len(raw.rstrip()))))
+    out, begin = [], 0
+    for end in [m.end() for m in _BREAK.finditer(text)] + [len(text)]:
+        raw = text[begin:end]
+        core = raw.strip()
+        if len(core) > 2 and not _FENCE.match(core):
+            start = begin + len(raw) - len(raw.lstrip())
+            out.append((start, start + len(core)))
+        begin = end
     return out
 
 
