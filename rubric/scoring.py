@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 #: what a made idea is worth when it came after a hint or a pointed question
 HELPED = 0.5
+#: the share of a criterion's ideas made unaided (with depth in the evidence) that earns a 4
+EXCELLENT = 0.66
 #: what an idea only touched is worth
 SHALLOW = 0.4
 #: a reason, a number or a weighed alternative in the evidence: what lifts a solid criterion to a 4
@@ -149,20 +151,21 @@ def _criterion(
     credit: Mapping[str, float],
     wrong: set[Topic | None],
 ) -> CriterionScore:
-    """Against the anchors: 1 nothing or wrong, 2 touched, 3 at least half made, 4 all made unaided
-    with a reason, number or trade-off in the evidence. One idea well made is a 3, never a 4 alone
-    without depth."""
+    """Against the anchors: 1 nothing or wrong; 2 touched, or made as bare mentions; 3 at least half
+    made with a reason, number or trade-off somewhere in the evidence; 4 two thirds made unaided,
+    with such depth. A one-idea criterion made without depth is a 2, with depth a 4 only unaided."""
     evidence = [q for i in ideas for q in coverage.met.get(i.id, []) + coverage.shallow.get(i.id, [])]
     evidence = list(dict.fromkeys(evidence))
     if any(i.topic in wrong for i in ideas if i.topic):
         return CriterionScore(id=criterion, score=1, evidence=evidence)
     points = sum(_worth(i.id, coverage, credit) for i in ideas) / len(ideas)
-    full = all(i.id in coverage.met and credit.get(i.id, 1.0) >= 1.0 for i in ideas)
+    unaided = sum(i.id in coverage.met and credit.get(i.id, 1.0) >= 1.0 for i in ideas) / len(ideas)
+    full = unaided >= EXCELLENT
     if points <= 0:
         score = 1
     elif full and any(_DEPTH.search(q) for q in evidence):
         score = 4
-    elif points >= 0.5:
+    elif points >= 0.5 and any(_DEPTH.search(q) for q in evidence):
         score = 3
     else:
         score = 2
