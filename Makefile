@@ -68,7 +68,7 @@ bench: setup-test ## the performance figures (JSON in bench.json)
 	$(BIN)/mlsd bench --format json | tee bench.json
 
 evals: setup-test ## the offline eval suites and the recorded LLM suites, replayed
-	for suite in personas calibration injection retrieval; do $(BIN)/mlsd evals run --suite $$suite || exit 1; done
+	for suite in personas calibration injection retrieval judge candidates; do $(BIN)/mlsd evals run --suite $$suite || exit 1; done
 	$(BIN)/mlsd evals run --suite personas --provider local --record-mode none --limit 4
 
 clean:

@@ -93,11 +93,14 @@ class EmbeddingAssessor:
 
     def __init__(
         self,
-        threshold: float = 0.62,
-        misconception_threshold: float = 0.85,
-        shallow_threshold: float | None = None,
-        margin: float = 0.0,
+        threshold: float = 0.65,
+        misconception_threshold: float = 0.6,
+        shallow_threshold: float | None = 0.5,
+        margin: float = -0.05,
     ) -> None:
+        """Thresholds are cosine similarities, tuned on the judge set's dev split only: a made point,
+        a misconception stated (and at most `-margin` further from the sentence than its closest
+        idea), a shallow mention."""
         self.threshold = threshold
         self.misconception_threshold = misconception_threshold
         self.shallow_threshold = threshold if shallow_threshold is None else shallow_threshold

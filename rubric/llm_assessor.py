@@ -117,7 +117,8 @@ class LLMAssessor:
 
     def _verified(self, case: Case, stage: Stage, answer: str, verdict: Verdict) -> Coverage:
         """Claims whose quote is verbatim and that the offline assessor agrees are about the item."""
-        support = EmbeddingAssessor(self.support_threshold, self.support_threshold)
+        t = self.support_threshold
+        support = EmbeddingAssessor(t, t, shallow_threshold=t, margin=-1.0)  # any closeness supports
         met: dict[str, list[str]] = {}
         wrong: dict[str, list[str]] = {}
         for claims, target, kind in ((verdict.met, met, "met"), (verdict.misconceptions, wrong, "wrong")):
