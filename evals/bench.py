@@ -184,7 +184,8 @@ def llm_mode(data: Path, rounds: int) -> Figures:
     store = Store(f"sqlite:///{data / 'bench-llm.sqlite3'}")
     with _stub_server() as url:
         chat = OpenAIChat("stub", "unused", url, timeout_s=10)
-        settings = Settings(_env_file=None, provider="openai", data_dir=data)
+        # the voice's path: the offline judge on each turn, so the stub answers only the voice
+        settings = Settings(_env_file=None, provider="openai", data_dir=data, turn_judge="offline")
         offline = build_engine(Settings(_env_file=None, data_dir=data))
         llm = replace(build_engine(settings, chat=chat), grader=offline.grader)  # stage grading is off-path
         timings: dict[str, list[float]] = {"llm": [], "offline": []}

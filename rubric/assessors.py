@@ -74,8 +74,12 @@ def _spans(text: str) -> list[tuple[int, int]]:
 def _units(text: str) -> tuple[list[str], int]:
     """Sentences that do not address the grader, then each pair of neighbours as one verbatim slice
     (a point often spans a claim and its reason); returns the units and how many are sentences."""
-    spans = [(a, b) for a, b in _spans(text) if not addresses_grader(text[a:b])]
-    pairs = [(spans[i][0], spans[i + 1][1]) for i in range(len(spans) - 1)]
+    every = _spans(text)
+    kept = [not addresses_grader(text[a:b]) for a, b in every]
+    spans = [span for span, ok in zip(every, kept, strict=True) if ok]
+    pairs = [  # only neighbours in the original text: a pair never spans a dropped sentence
+        (every[i][0], every[i + 1][1]) for i in range(len(every) - 1) if kept[i] and kept[i + 1]
+    ]
     return [text[a:b] for a, b in [*spans, *pairs]], len(spans)
 
 
@@ -96,11 +100,11 @@ class EmbeddingAssessor:
         threshold: float = 0.65,
         misconception_threshold: float = 0.6,
         shallow_threshold: float | None = 0.5,
-        margin: float = -0.05,
+        margin: float = 0.06,
     ) -> None:
         """Thresholds are cosine similarities, tuned on the judge set's dev split only: a made point,
-        a misconception stated (and at most `-margin` further from the sentence than its closest
-        idea), a shallow mention."""
+        a misconception stated (and at least `margin` closer to the sentence than any idea is), a
+        shallow mention."""
         self.threshold = threshold
         self.misconception_threshold = misconception_threshold
         self.shallow_threshold = threshold if shallow_threshold is None else shallow_threshold

@@ -165,7 +165,7 @@ def _criterion(
         score = 1
     elif full and any(_DEPTH.search(q) for q in evidence):
         score = 4
-    elif points >= 0.5 and any(_DEPTH.search(q) for q in evidence):
+    elif points >= 0.5:
         score = 3
     else:
         score = 2
