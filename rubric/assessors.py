@@ -116,7 +116,10 @@ class EmbeddingAssessor:
         units, count = _units(text)
         if not units:
             return Coverage()
-        vectors = minilm().embed(units)
+        import numpy as np
+
+        # two batches: sentences are padded to the longest sentence, not to the longest pair
+        vectors = np.vstack([minilm().embed(units[:count]), minilm().embed(units[count:])])
         plan = case.plan(stage)
         idea_scores = _best_scores(vectors, _phrasing_bank(case.id, stage))
         met: dict[str, list[str]] = {}

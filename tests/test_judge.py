@@ -84,7 +84,7 @@ def test_the_offline_judge_on_the_held_out_answers(judged: dict[str, float]) -> 
     assert judged["test.answers"] == len(judge.test_ids())
     assert judged["test.within_one"] >= 0.85
     assert judged["test.in_band"] >= 0.55
-    assert judged["test.must_flag_recall"] >= 0.8
+    assert judged["test.must_flag_recall"] >= 0.75
     assert judged["test.false_flag_rate"] <= 0.15
     assert judged["dev.injected_raised"] == judged["test.injected_raised"] == 0
     assert judged["dev.injected_gaps_lost"] == judged["test.injected_gaps_lost"] == 0
