@@ -140,8 +140,6 @@ def _tape(recorder: _Recorder | None, key: str) -> AbstractContextManager[Any]:
 def _personas(
     engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress, limit: int | None
 ) -> Any:
-    from interviewer.script import play
-    from interviewer.session import Interview
     from interviewer.store import Store
 
     store = Store("sqlite:///:memory:")
@@ -149,38 +147,39 @@ def _personas(
     results = []
     for n, persona in enumerate(people, 1):
         usage_before = _usage(engine)
-        with _tape(recorder, persona.id):
-            began = time.perf_counter()
-            interview = Interview.start(
-                persona.case, persona.level, store, engine, session_id=_stable_id(persona.id)
-            )
-            play(interview, persona.script())
-            interview.final_scorecard(timeout=600)
-            elapsed = time.perf_counter() - began
+        interview, elapsed = _played(engine, store, recorder, persona.id, persona.script())
         results.append(CaseResult(id=persona.id, metrics=_persona_metrics(persona, interview, elapsed)))
         results[-1].metrics |= _delta(usage_before, _usage(engine))
         progress(n, len(people))
     return results, _aggregate(results)
 
 
+def _played(
+    engine: Engine, store: Any, recorder: _Recorder | None, key: str, script: Any
+) -> tuple[Any, float]:
+    """One scripted interview played to its final scorecard, recorded under `key`; and its seconds."""
+    from interviewer.script import play
+    from interviewer.session import Interview
+
+    with _tape(recorder, key):
+        began = time.perf_counter()
+        interview = Interview.start(script.case, script.level, store, engine, session_id=_stable_id(key))
+        play(interview, script)
+        interview.final_scorecard(timeout=600)
+        return interview, time.perf_counter() - began
+
+
 def _candidates(
     engine: Engine, settings: Settings, recorder: _Recorder | None, progress: Progress, limit: int | None
 ) -> Any:
-    from interviewer.script import play
-    from interviewer.session import Interview
     from interviewer.store import Store
 
     store = Store("sqlite:///:memory:")
     people = candidates.load_candidates()[:limit]
     results = []
     for n, person in enumerate(people, 1):
-        with _tape(recorder, person.id):
-            script = person.script
-            interview = Interview.start(
-                script.case, script.level, store, engine, session_id=_stable_id(person.id)
-            )
-            play(interview, script)
-            card = interview.final_scorecard(timeout=600)
+        interview, _ = _played(engine, store, recorder, person.id, person.script)
+        card = interview.state.scorecard
         results.append(CaseResult(id=person.id, metrics=_candidate_metrics(person, interview, card)))
         progress(n, len(people))
     metrics: dict[str, float] = {}
@@ -323,17 +322,17 @@ def _judge(
     graded = _graded(engine, settings, recorder, [(a.id, a.case, a.stage, a.text) for a in answers], progress)
     held_out = judge.test_ids()
     metrics: dict[str, float] = {}
+    cases = []
     for split in ("dev", "test"):
         chosen = [a for a in answers if (a.id in held_out) == (split == "test")]
         report = judge.evaluate(lambda c, s, t: graded[(c, s, t)], chosen, split)
         metrics |= judge.flat_metrics(report)
-    cases = [
-        CaseResult(
-            id=r.id,
-            metrics={"label": r.label, "predicted": r.predicted, "in_band": float(r.in_band)},
-        )
-        for r in judge.evaluate(lambda c, s, t: graded[(c, s, t)], answers).results
-    ]
+        cases += [
+            CaseResult(
+                id=r.id, metrics={"label": r.label, "predicted": r.predicted, "in_band": float(r.in_band)}
+            )
+            for r in report.results
+        ]
     return cases, metrics | _delta({}, _usage(engine))
 
 

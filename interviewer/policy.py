@@ -164,12 +164,11 @@ def next_move(
             rung=Rung.challenge,
             asserted=asserted,
         )
-    pumped = any(Rung.pump in rungs for rungs in st.rungs.values())
     missed = missed_ideas(case, stage, st)
     if missed and _strong_enough(case, stage, st, config):
-        if pumped or Rung.pump not in config.ladder:
-            return _advance(stage, asserted)
         idea = missed[0]
+        if Rung.pump not in _rungs_left(st, idea.id, config):  # the stage's one "what else?" is spent
+            return _advance(stage, asserted)
         return Move(kind=MoveKind.probe, stage=stage, topic=idea.topic, idea=idea.id, rung=Rung.pump)
     for idea in missed:
         rungs = _rungs_left(st, idea.id, config)

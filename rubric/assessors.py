@@ -138,20 +138,24 @@ class EmbeddingAssessor:
                 met[idea.id] = quotes
             elif quotes := _in_order(units, set(weak)):
                 shallow[idea.id] = quotes
-        return Coverage(met=met, shallow=shallow, misconceptions=self._wrong(plan, units, count, vectors))
+        wrong = self._wrong(case, stage, units, vectors[:count], idea_scores)
+        return Coverage(met=met, shallow=shallow, misconceptions=wrong)
 
-    def _wrong(self, plan: StagePlan, units: list[str], count: int, vectors: Vectors) -> dict[str, list[str]]:
+    def _wrong(
+        self,
+        case: Case,
+        stage: Stage,
+        units: list[str],
+        sentence_vectors: Vectors,
+        idea_scores: list[tuple[int, float]],
+    ) -> dict[str, list[str]]:
         """Sentences that state a misconception as the plan: close to it, closer than to any idea by
-        `margin`, and not negated ("never shuffle" is not the shuffled split)."""
-        import numpy as np
-
-        banks = [_embed([m.text, *m.phrasings, *m.styled]) for m in plan.misconceptions]
-        ideas = [_embed([i.text, *i.phrasings, *i.styled]) for i in plan.ideas]
-        if not banks:
-            return {}
-        sentences_only = vectors[:count]
-        wrong_scores = _best_scores(sentences_only, banks)
-        idea_best = np.stack([(sentences_only @ b.T).max(axis=1) for b in ideas], axis=1).max(axis=1)
+        `margin`, and not negated ("never shuffle" is not the shuffled split). `idea_scores` holds
+        each unit's closest idea, the sentences first."""
+        plan = case.plan(stage)
+        count = len(sentence_vectors)
+        wrong_scores = _best_scores(sentence_vectors, _misconception_bank(case.id, stage))
+        idea_best = [score for _, score in idea_scores[:count]]
         out: dict[str, list[str]] = {}
         for n, item in enumerate(plan.misconceptions):
             hits = {
@@ -187,15 +191,14 @@ def _plan(case_id: str, stage: Stage) -> StagePlan:
 
 
 @cache
-def _embed_cached(texts: tuple[str, ...]) -> Vectors:
+def _phrasing_bank(case_id: str, stage: Stage) -> list[Vectors]:
     from knowledge.embedding import minilm
 
-    return minilm().embed(list(texts))
+    return [minilm().embed([i.text, *i.phrasings, *i.styled]) for i in _plan(case_id, stage).ideas]
 
 
-def _embed(texts: list[str]) -> Vectors:
-    return _embed_cached(tuple(texts))
+@cache
+def _misconception_bank(case_id: str, stage: Stage) -> list[Vectors]:
+    from knowledge.embedding import minilm
 
-
-def _phrasing_bank(case_id: str, stage: Stage) -> list[Vectors]:
-    return [_embed([i.text, *i.phrasings, *i.styled]) for i in _plan(case_id, stage).ideas]
+    return [minilm().embed([m.text, *m.phrasings, *m.styled]) for m in _plan(case_id, stage).misconceptions]
