@@ -54,6 +54,8 @@ class ExpectedIdea(_Cued):
 
     criterion: str = Field(pattern=_SLUG)
     """The rubric criterion of the stage this idea counts towards."""
+    crux: bool = False
+    """One of the 2-3 ideas that make this case hard: probed first when missed."""
     hint: str = Field(min_length=10)
     """A nudge that points at the idea without stating it."""
     question: str = Field(min_length=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import pytest
 import yaml
 
 from common.ids import Stage, Topic
+from interviewer.voices import PROMPTS_DIR
 from knowledge.cases import CASES_DIR, available_cases, load_case
+from knowledge.index import NOTES_DIR
 from rubric.schema import RUBRIC_FILE, load_rubric
 from rubric.validate import problems
 
@@ -85,3 +88,133 @@ def test_a_broken_rubric_is_reported_with_its_file(tmp_path: Path) -> None:
     (problem,) = problems(CASES_DIR, rubric)
     assert "rubric.yaml" in problem
     assert "monitorin" in problem
+
+
+# ---------------------------------------------------------------- content lint: how the interviewer speaks
+
+#: a requirement answer gives facts; these are the shapes of a conclusion drawn for the candidate
+_DERIVED = [
+    r"\bso (that )?(the|a|each|you|we) [\w-]+( [\w-]+){0,2} (must|needs? to|has to|can only|would)\b",
+    r"\bwhich (leaves|means|implies)\b",
+    r"\b(leaves|of which) (about |roughly |only )?\d+ ?ms\b",
+]
+#: a latency budget already split between components (one service's own deadline is a fact)
+_ALLOCATION = re.compile(r"\b(gets|allows|takes) (about |roughly |up to )?\d+ ?ms\b", re.IGNORECASE)
+#: verdict words a challenge must not use: it restates the candidate's words neutrally, then asks
+_VERDICTS = r"\b(wrong|worr\w*|mistake|flaw\w*|distort\w*|bad|incorrect|misconception)\b"
+
+
+def _ideas() -> list[tuple[str, object]]:
+    return [
+        (f"{case_id}:{idea.id}", idea)
+        for case_id in available_cases()
+        for plan in load_case(case_id).stages.values()
+        for idea in plan.ideas
+    ]
+
+
+@pytest.mark.parametrize("case_id", available_cases())
+def test_requirement_answers_state_facts_not_conclusions(case_id: str) -> None:
+    found = [
+        f"{fact.id}: {m.group(0)!r}"
+        for fact in load_case(case_id).requirements
+        for pattern in _DERIVED
+        if (m := re.search(pattern, " ".join(fact.answer.split()), re.IGNORECASE))
+    ]
+    found += [
+        f"{fact.id}: a budget split between components"
+        for fact in load_case(case_id).requirements
+        if len(_ALLOCATION.findall(fact.answer)) > 1
+    ]
+    assert not found, f"{case_id}: requirement answers that reason for the candidate: {found}"
+
+
+def test_no_hint_or_pointed_question_contains_the_words_that_would_credit_its_idea() -> None:
+    """A candidate who echoes the interviewer's question must not be credited with the idea."""
+    found = [
+        f"{name} {field}: {cue}"
+        for name, idea in _ideas()
+        for field in ("hint", "question")
+        for cue in idea.cues  # type: ignore[attr-defined]
+        if re.search(cue, getattr(idea, field), re.IGNORECASE)
+    ]
+    assert not found, found
+
+
+def test_challenges_restate_the_candidate_without_a_verdict() -> None:
+    templates = yaml.safe_load((PROMPTS_DIR / "template_voice.yaml").read_text(encoding="utf-8"))
+    for text in templates["challenge"] + templates["challenge_unquoted"]:
+        assert not re.search(_VERDICTS, text, re.IGNORECASE), text
+        assert text.rstrip().endswith("?"), text
+    assert all("{said}" in text for text in templates["challenge"])
+    assert "assert" not in templates, "the interview does not read out what it was looking for"
+
+
+# ---------------------------------------------------------------- content lint: facts that were once wrong
+
+#: claims found wrong in review; each pattern is one that must never come back
+_WRONG_CLAIMS = {
+    "a useless model scores ROC-AUC 0.5, it does not look good": (
+        r"roc[- ]?auc[^.]{0,60}\b(looks? (good|great|fine|rosy)|flatter\w*|misleadingly high)"
+    ),
+    "in a click-priced second-price auction a uniform over-prediction cancels": (
+        r"\b\d+% (too high|over-?predict\w*)[^.]{0,40}overcharges? (advertisers )?by (about )?\d+%"
+    ),
+    "mAP assumes binary relevance": r"\bmap\b[^.\n]{0,30}\bgraded\b",
+    "NE is less sensitive to the base rate, not independent of it": (
+        r"\b(independent of|regardless of|comparable across [^.]{0,30}different) (the )?base rates?"
+    ),
+}
+
+
+#: where a note names a claim as a mistake rather than stating it: a mistakes section, a weak answer
+_WARNS = re.compile(r"\b(mistakes?|pitfalls?|traps?|weak answers?|claim that)\b", re.IGNORECASE)
+
+
+def _stated_lines(text: str) -> list[str]:
+    """The lines of a file that state things, without those under a mistakes heading."""
+    out, warning = [], False
+    for line in text.splitlines():
+        if line.startswith("#"):
+            warning = bool(_WARNS.search(line))
+        elif not warning and not _WARNS.search(line):
+            out.append(line)
+    return out
+
+
+@pytest.mark.parametrize("claim", sorted(_WRONG_CLAIMS))
+def test_content_never_states_a_claim_found_wrong(claim: str) -> None:
+    pattern = re.compile(_WRONG_CLAIMS[claim], re.IGNORECASE)
+    files = [*CASES_DIR.glob("*.yaml"), *NOTES_DIR.rglob("*.md")]
+    found = [
+        f"{p.name}: {m.group(0)!r}"
+        for p in files
+        for line in _stated_lines(p.read_text(encoding="utf-8"))
+        if (m := pattern.search(line))
+    ]
+    assert not found, f"{claim}: {found}"
+
+
+def test_the_fraud_sheet_blocks_no_more_fraud_than_there_is() -> None:
+    """The declined share times the share of declines that are fraud cannot exceed the fraud rate."""
+    answers = " ".join(" ".join(f.answer.split()) for f in load_case("fraud_detection").requirements)
+    words = {
+        "one": 1,
+        "two": 2,
+        "three": 3,
+        "four": 4,
+        "five": 5,
+        "six": 6,
+        "seven": 7,
+        "eight": 8,
+        "nine": 9,
+    }
+    declined = re.search(r"declines about ([\d.]+)% of payments", answers)
+    good = re.search(r"(\w+) out of (\w+) of those declines were good", answers)
+    fraud = re.search(r"([\d.]+)% of approved payments", answers)
+    assert declined, "the sheet states the decline rate"
+    assert good, "the sheet states the share of declines that were good customers"
+    assert fraud, "the sheet states the fraud rate"
+    tens = {"ten": 10, **words}
+    good_share = words[good.group(1)] / tens[good.group(2)]
+    assert float(declined.group(1)) * (1 - good_share) <= float(fraud.group(1))
