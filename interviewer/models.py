@@ -43,9 +43,12 @@ class Move(Strict):
     """The expected idea a probe or hint is about."""
     rung: Rung | None = None
     facts: list[str] = []
-    """Requirement-sheet facts a clarify move reveals."""
+    """Requirement-sheet facts the move reveals: a clarify move's, or those asked inside an answer."""
+    quote: str | None = None
+    """For a challenge: the candidate's own words that stated the misconception."""
     asserted: list[str] = []
-    """Ideas the interviewer states as it moves on (they no longer count for the candidate)."""
+    """Missed ideas the interviewer lets go as it moves on (they no longer count for the candidate;
+    the end feedback names them, the interview does not read them out)."""
     retry: bool = False
     """An ask repeated because the answer was empty."""
     time_left: TimeLeft | None = None

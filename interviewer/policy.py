@@ -44,7 +44,9 @@ STAGE_SHARES: dict[Level, dict[Stage, float]] = {
 class PolicyConfig:
     max_probes: int = 3
     """Probe and hint moves per stage before moving on."""
-    ladder: tuple[Rung, ...] = (Rung.pump, Rung.hint, Rung.prompt)
+    ladder: tuple[Rung, ...] = (Rung.pump, Rung.prompt, Rung.hint)
+    """An open "what else?", then a pointed question, and a hint only when the question did not
+    bring the idea out: an interviewer asks before it tells."""
     max_question_chars: int = 300
     enough: float = 0.6
     """The share of a stage's ideas made, core ones included, after which the interviewer asks one
@@ -77,16 +79,33 @@ def _open_misconception(case: Case, stage: Stage, st: StageState) -> Misconcepti
     return min(fresh, key=lambda m: _priority(m.topic), default=None)
 
 
+QUOTE_CHARS = 160
+
+
+def _quote(evidence: list[str]) -> str:
+    """The candidate's own sentence a challenge restates: one line, cut at a word near QUOTE_CHARS."""
+    text = " ".join((evidence[0] if evidence else "").split())
+    if len(text) <= QUOTE_CHARS:
+        return text
+    return text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def must_probe(idea: ExpectedIdea) -> bool:
+    """A core topic's idea, or one of the ideas that make this case hard (its crux)."""
+    return idea.crux or idea.topic in CORE_TOPICS
+
+
 def missed_ideas(case: Case, stage: Stage, st: StageState) -> list[ExpectedIdea]:
-    """The stage's expected ideas the candidate has not given and the interviewer has not stated, the
-    core topics first."""
+    """The stage's expected ideas the candidate has not given and the interviewer has not let go: the
+    core topics first, then the case's crux, then the rest."""
     ideas = case.plan(stage).ideas
     missed = [i for i in ideas if i.id not in st.met and i.id not in st.asserted]
-    return sorted(missed, key=lambda i: _priority(i.topic))
+    return sorted(missed, key=lambda i: (_priority(i.topic), not i.crux))
 
 
 def _exhausted(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> list[str]:
-    """Missed ideas whose whole ladder was tried: the interviewer states them."""
+    """Missed ideas whose whole ladder was tried: the interviewer lets them go (the end feedback names
+    them) and they no longer count for the candidate."""
     return [i.id for i in missed_ideas(case, stage, st) if not _rungs_left(st, i.id, config)]
 
 
@@ -130,6 +149,21 @@ def _already_answered(case: Case, state: SessionState, text: str) -> bool:
     return set(facts) <= set(state.current.facts)
 
 
+_QUESTION = re.compile(r"[^.!?;\n]*\?")
+
+
+def embedded_questions(text: str) -> list[str]:
+    """The questions asked inside a longer answer ("pricing CPC? GSP?" in the middle of a list)."""
+    return [q.strip() for q in _QUESTION.findall(text) if len(q.strip()) > 2]
+
+
+def _asked_inline(case: Case, state: SessionState, text: str) -> list[str]:
+    """Requirement facts that an answer's embedded questions ask about and this stage has not given."""
+    given = set(state.current.facts)
+    asked = [f for q in embedded_questions(text) for f in facts_asked(case, q)]
+    return [f for f in dict.fromkeys(asked) if f not in given]
+
+
 def next_move(
     case: Case,
     state: SessionState,
@@ -138,7 +172,7 @@ def next_move(
     config: PolicyConfig = PolicyConfig(),
     now: datetime | None = None,
 ) -> Move:
-    stage, st = state.stage, state.current
+    stage = state.stage
     left = time_left(state, now) if now else None
     if intent is Intent.end:
         return Move(kind=MoveKind.wrap_up, stage=stage)
@@ -146,6 +180,16 @@ def next_move(
         return Move(kind=MoveKind.clarify, stage=stage, time_left=left)
     if intent is Intent.question and not _already_answered(case, state, text):
         return _clarify(case, state, text)
+    move = _answer_move(case, state, intent, config, left)
+    if intent is Intent.answer and move.kind is not MoveKind.clarify:  # answer what it asked, then go on
+        move = move.model_copy(update={"facts": _asked_inline(case, state, text)})
+    return move
+
+
+def _answer_move(
+    case: Case, state: SessionState, intent: Intent, config: PolicyConfig, left: TimeLeft | None
+) -> Move:
+    stage, st = state.stage, state.current
     asserted = _exhausted(case, stage, st, config)
     if intent is Intent.skip:
         return _advance(stage, asserted)
@@ -162,6 +206,7 @@ def next_move(
             topic=wrong.topic,
             idea=wrong.id,
             rung=Rung.challenge,
+            quote=_quote(st.misconceptions.get(wrong.id, [])),
             asserted=asserted,
         )
     missed = missed_ideas(case, stage, st)
@@ -170,13 +215,27 @@ def next_move(
         if Rung.pump not in _rungs_left(st, idea.id, config):  # the stage's one "what else?" is spent
             return _advance(stage, asserted)
         return Move(kind=MoveKind.probe, stage=stage, topic=idea.topic, idea=idea.id, rung=Rung.pump)
-    for idea in missed:
-        rungs = _rungs_left(st, idea.id, config)
-        if rungs:
-            rung = rungs[0]
-            kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
-            return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung, asserted=asserted)
+    if found := _next_rung(missed, st, config):
+        idea, rung = found
+        kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
+        return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung, asserted=asserted)
     return _advance(stage, asserted)
+
+
+def _next_rung(
+    missed: list[ExpectedIdea], st: StageState, config: PolicyConfig
+) -> tuple[ExpectedIdea, Rung] | None:
+    """Breadth first within each tier: every must-probe idea gets its pointed question before any gets
+    a hint, and all of them come before the other ideas (the open pump goes to the first missed)."""
+    options = [
+        ((not must_probe(idea), config.ladder.index(rung), n), idea, rung)
+        for n, idea in enumerate(missed)
+        for rung in _rungs_left(st, idea.id, config)
+    ]
+    if not options:
+        return None
+    _, idea, rung = min(options, key=lambda option: option[0])
+    return idea, rung
 
 
 def _strong_enough(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> bool:
@@ -189,7 +248,7 @@ def _strong_enough(case: Case, stage: Stage, st: StageState, config: PolicyConfi
 
 def _hint(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> Move:
     """`/hint`: the next help on the first missed idea that has some left (its hint, then its pointed
-    question); when every missed idea's ladder is used up, the interviewer states them."""
+    question); when every missed idea's ladder is used up, there is nothing more to point to."""
     missed = missed_ideas(case, stage, st)
     for idea in missed:
         used = st.rungs.get(idea.id, [])

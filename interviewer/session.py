@@ -147,8 +147,7 @@ class Interview:
         if move.kind in (MoveKind.probe, MoveKind.hint) and move.idea:
             st.rungs = {**st.rungs, move.idea: [*st.rungs.get(move.idea, []), move.rung]}  # type: ignore[list-item]
             st.probes += 1
-        if move.kind is MoveKind.clarify:
-            st.facts = [*st.facts, *move.facts]
+        st.facts = [*st.facts, *move.facts]  # asked as a question, or inside an answer
         turns = [self._turn(move, self._speak(move))]
         if move.kind in (MoveKind.advance, MoveKind.wrap_up):
             self._grade_in_background(move.stage)

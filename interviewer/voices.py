@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from common.base import load_yaml
 from common.errors import ConfigError
 from common.ids import CORE_TOPICS, CaseId, Stage, Topic
+from common.markup import literal
 from interviewer.models import Move, MoveKind, Rung, Turn
 from knowledge.cases import Case
 from knowledge.retriever import Filter
@@ -64,12 +65,11 @@ class TemplateVoice:
 
     def text(self, move: Move, case: Case, seed: str) -> str:
         rng = random.Random(seed)
-        parts = []
-        if move.asserted:
-            ideas = {i.id: i.text for i in case.plan(move.stage).ideas}
-            parts.append(self._pick(rng, "assert", asserted=" ".join(ideas[a] for a in move.asserted)))
-        parts.append(self._pick(rng, self._key(move), **self._slots(move, case)))
-        return "\n\n".join(parts)
+        slots = self._slots(move, case)
+        text = self._pick(rng, self._key(move), **slots)
+        if move.facts and move.kind is not MoveKind.clarify:  # questions asked inside an answer
+            return self._pick(rng, "inline_facts", **slots) + "\n\n" + text
+        return text
 
     def opening(self, case: Case, seed: str) -> str:
         question = case.plan(Stage.clarifying_requirements).question
@@ -92,6 +92,8 @@ class TemplateVoice:
             return "time" if move.time_left else "clarify" if move.facts else "clarify_unknown"
         if move.kind is MoveKind.hint:
             return "hint" if move.idea else "no_hint"
+        if move.kind is MoveKind.probe and move.rung is Rung.challenge and not move.quote:
+            return "challenge_unquoted"
         if move.kind is MoveKind.probe:
             return (move.rung or Rung.prompt).value
         if move.kind is MoveKind.wrap_up and move.stage is not list(Stage)[-1]:
@@ -111,9 +113,7 @@ class TemplateVoice:
         for idea in plan.ideas:
             if idea.id == move.idea:
                 slots |= {"hint": idea.hint, "idea_question": idea.question}
-        for wrong in plan.misconceptions:
-            if wrong.id == move.idea:
-                slots["wrong"] = wrong.text
+        slots["said"] = literal(move.quote or "")  # the candidate's words, shown as typed
         return slots
 
     @staticmethod

@@ -9,7 +9,7 @@ import pytest
 from common.errors import InputError
 from common.ids import CORE_TOPICS, CaseId, Level, Stage
 from interviewer.engine import Engine
-from interviewer.models import MoveKind
+from interviewer.models import MoveKind, Rung
 from interviewer.script import Script, ScriptedStage, play
 from interviewer.session import Interview
 from interviewer.store import Store
@@ -243,3 +243,52 @@ def test_each_hint_helps_more_then_the_ideas_are_stated(interview: Interview) ->
     (last,) = interview.submit("/hint")
     assert "covered" not in last.text
     assert interview.state.stage is Stage.clarifying_requirements  # /hint never moves on by itself
+
+
+def test_a_missed_idea_gets_the_pointed_question_before_the_hint(interview: Interview) -> None:
+    for _ in range(4):
+        interview.submit("I'd talk to the product team first and write down the goals.")
+    rungs = interview.state.stages[Stage.clarifying_requirements].rungs
+    helped = {idea: [r for r in used if r in (Rung.prompt, Rung.hint)] for idea, used in rungs.items()}
+    assert any(used for used in helped.values())
+    assert all(used == [Rung.prompt, Rung.hint][: len(used)] for used in helped.values()), helped
+
+
+def test_a_challenge_restates_the_candidate_s_words_not_the_answer_key(store: Store, engine: Engine) -> None:
+    case = load_case(CaseId.harmful_content_detection)
+    stage = next(s for s in Stage if case.plan(s).misconceptions)
+    wrong = case.plan(stage).misconceptions[0]
+    said = wrong.phrasings[0]
+    assert wrong.id in engine.assessor.assess(case, stage, said).misconceptions
+    interview = Interview.start(case.id, Level.senior, store, engine)
+    while interview.state.stage is not stage:
+        interview.submit("/skip")
+    (reply,) = interview.submit(said)
+    assert reply.move is MoveKind.probe
+    assert said.split()[0] in reply.text
+    assert said.split()[-1].strip(".") in reply.text
+    assert wrong.text.strip() not in reply.text
+    assert wrong.correction.strip() not in reply.text
+
+
+def test_questions_inside_an_answer_are_answered_before_the_interview_goes_on(interview: Interview) -> None:
+    facts = {f.id: f.answer for f in interview.case.requirements}
+    answer = (
+        "First I'd pin down scope: which surfaces and content types are in. How many posts a day do we get? "
+        "Then I'd want to know the policy categories and the precision the business needs."
+    )
+    (reply,) = interview.submit(answer)
+    assert reply.move is not MoveKind.clarify
+    asked = interview.state.current.facts
+    assert asked, "the embedded question was not answered"
+    assert all(" ".join(facts[f].split())[:40] in " ".join(reply.text.split()) for f in asked)
+
+
+def test_the_interview_never_reads_out_what_it_was_looking_for(interview: Interview) -> None:
+    ideas = interview.case.plan(Stage.clarifying_requirements).ideas
+    for _ in range(2 * len(ideas) + 1):  # every hint and pointed question, then the ideas are let go
+        interview.submit("/hint")
+    interview.submit("/skip")
+    spoken = " ".join(t.text for t in interview.turns if t.role == "interviewer")
+    assert interview.state.stages[Stage.clarifying_requirements].asserted
+    assert not any(i.text.strip()[:60] in spoken for i in ideas)

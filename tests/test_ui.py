@@ -8,7 +8,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from ui.app import escape
+from common.markup import literal as escape
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
 ATTACK = "<img src=x onerror=alert(1)> **bold** [click](http://evil.example) ![x](http://evil.example/x.png)"

@@ -6,12 +6,11 @@ session id travels in the URL (`?session=…`), so a refresh resumes where the i
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
 from common.errors import InterviewerError
 from common.ids import CaseId, Level, Stage
+from common.markup import literal
 from common.settings import Settings
 from common.tokens import use_cache_dir
 from interviewer.engine import Engine, build_engine
@@ -21,7 +20,6 @@ from interviewer.store import Store
 from knowledge.cases import available_cases, load_case
 from rubric.scoring import Scorecard
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 ROLES = {"interviewer": "assistant", "candidate": "user"}
 
 
@@ -30,11 +28,6 @@ def _services() -> tuple[Settings, Store, Engine]:
     settings = Settings()
     use_cache_dir(settings.tiktoken_dir)
     return settings, Store(settings.db_url), build_engine(settings)
-
-
-def escape(text: str) -> str:
-    """Candidate text shown literally: no Markdown, no HTML, no links or images."""
-    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def _interview() -> Interview | None:
@@ -131,7 +124,7 @@ def controls(interview: Interview) -> None:
 def show_turn(turn: Turn) -> None:
     with st.chat_message(ROLES[turn.role]):
         if turn.role == "candidate":
-            st.markdown(escape(turn.text))
+            st.markdown(literal(turn.text))
         else:
             st.markdown(turn.text)
             st.caption(f"{turn.stage.number}/7 · {turn.move.value if turn.move else ''} · {turn.speaker()}")
@@ -175,13 +168,13 @@ def show_scorecard(card: Scorecard, mine: dict[Stage, int]) -> None:
             for c in s.criteria:
                 st.markdown(f"**{c.id}**: {c.score}/4")
                 for quote in c.evidence:
-                    st.markdown(f"> {escape(quote)}")
+                    st.markdown(f"> {literal(quote)}")
 
 
 def _send(interview: Interview, text: str) -> None:
     """Submit, streaming the interviewer's reply into the page as it is generated."""
     with st.chat_message("user"):
-        st.markdown(escape(text))
+        st.markdown(literal(text))
     with st.chat_message("assistant"):
         live, streamed = st.empty(), []
 
