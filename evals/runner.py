@@ -40,7 +40,7 @@ SUITES = {
 RECORD_MODES = ("none", "once", "new_episodes", "all")
 #: the committed recording of the personas suite on the local model, with its default prompts
 LOCAL_PERSONAS = (
-    CASSETTES / "personas" / "local" / "local_smollm2" / f"{DEFAULT_PROMPTS[ProviderName.local]}_embedding-v2"
+    CASSETTES / "personas" / "local" / "local_smollm2" / f"{DEFAULT_PROMPTS[ProviderName.local]}_embedding-v3"
 )
 Progress = Callable[[int, int], None]
 

@@ -71,16 +71,34 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _units(text: str) -> tuple[list[str], int]:
+def _units(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """Sentences that do not address the grader, then each pair of neighbours as one verbatim slice
-    (a point often spans a claim and its reason); returns the units and how many are sentences."""
+    (a point often spans a claim and its reason); returns the units and, per pair, the indices of
+    its two sentences among the units."""
     every = _spans(text)
     kept = [not addresses_grader(text[a:b]) for a, b in every]
+    index = {n: i for i, n in enumerate(n for n, ok in enumerate(kept) if ok)}
     spans = [span for span, ok in zip(every, kept, strict=True) if ok]
     pairs = [  # only neighbours in the original text: a pair never spans a dropped sentence
-        (every[i][0], every[i + 1][1]) for i in range(len(every) - 1) if kept[i] and kept[i + 1]
+        n for n in range(len(every) - 1) if kept[n] and kept[n + 1]
     ]
-    return [text[a:b] for a, b in [*spans, *pairs]], len(spans)
+    units = [text[a:b] for a, b in spans] + [text[every[n][0] : every[n + 1][1]] for n in pairs]
+    return units, [(index[n], index[n + 1]) for n in pairs]
+
+
+def _with_pairs(vectors: Vectors, sentences: list[str], pairs: list[tuple[int, int]]) -> Vectors:
+    """The sentence vectors, then one per pair of neighbours: the two sentences' vectors weighted by
+    their length, as mean pooling over the pair's tokens would weigh them (the model runs once per
+    sentence, not again on each pair)."""
+    import numpy as np
+
+    if not pairs:
+        return vectors
+    words = np.array([len(s.split()) for s in sentences], dtype=np.float32)[:, None]
+    first, second = (np.array(side) for side in zip(*pairs, strict=True))
+    joined = words[first] * vectors[first] + words[second] * vectors[second]
+    joined /= np.clip(np.linalg.norm(joined, axis=1, keepdims=True), 1e-12, None)
+    return np.vstack([vectors, joined]).astype(np.float32)
 
 
 def _cue_hit(cues: list[str], sentence: str) -> bool:
@@ -93,7 +111,7 @@ class EmbeddingAssessor:
     point, a looser one a shallow mention, and a cue (the idea said outright) a made point."""
 
     name = "offline"
-    version = "embedding-v2"
+    version = "embedding-v3"
 
     def __init__(
         self,
@@ -113,13 +131,11 @@ class EmbeddingAssessor:
     def assess(self, case: Case, stage: Stage, text: str) -> Coverage:
         from knowledge.embedding import minilm
 
-        units, count = _units(text)
+        units, pairs = _units(text)
         if not units:
             return Coverage()
-        import numpy as np
-
-        # two batches: sentences are padded to the longest sentence, not to the longest pair
-        vectors = np.vstack([minilm().embed(units[:count]), minilm().embed(units[count:])])
+        count = len(units) - len(pairs)
+        vectors = _with_pairs(minilm().embed(units[:count]), units[:count], pairs)
         plan = case.plan(stage)
         idea_scores = _best_scores(vectors, _phrasing_bank(case.id, stage))
         met: dict[str, list[str]] = {}
