@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     `judge_deadline_s` (the offline judge stands in when it is late). `auto`: the model for openai;
     the offline judge for local, whose small model cannot return a whole verdict in its token cap."""
     judge_deadline_s: float = Field(default=2.0, gt=0)
+    reply_faithfulness: float | None = Field(default=None, ge=0, le=1)
+    """How close in meaning (the judge encoder's cosine) a model's reply must stay to the move's
+    draft, or the draft is said instead. Default: 0.6 for openai (a fluent paraphrase of a short move
+    scores about 0.65-0.95); 0.85 for local, whose 135M model writes fluent-sounding text that rarely
+    says what the move says (nine in ten of its recorded replies score below 0.85)."""
     data_dir: Path = Path(".data")
     """Where the database, the knowledge index and the token files live."""
     database_url: str | None = None

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from rubric.assessors import Assessor
 
 
+#: `Settings.reply_faithfulness` by provider, when it is not set
+FAITHFUL_OPENAI, FAITHFUL_LOCAL = 0.6, 0.85
+
+
 @dataclass(frozen=True)
 class Engine:
     """What speaks and what judges, as the provider picks them."""
@@ -34,6 +38,8 @@ class Engine:
     voice: Voice
     template: TemplateVoice
     """Asks the curated stage questions, and speaks whenever the main voice fails."""
+    faithful: float = 0.0
+    """How close in meaning a model's reply must stay to its draft (`Settings.reply_faithfulness`)."""
 
     @property
     def name(self) -> str:
@@ -84,7 +90,17 @@ def build_engine(
     assessor = (
         DeadlineAssessor(grader, offline, settings.judge_deadline_s) if turn_judge == "model" else offline
     )
-    return Engine(settings.provider.value, assessor=assessor, grader=grader, voice=voice, template=template)
+    faithful = settings.reply_faithfulness
+    if faithful is None:
+        faithful = FAITHFUL_LOCAL if settings.provider is ProviderName.local else FAITHFUL_OPENAI
+    return Engine(
+        settings.provider.value,
+        assessor=assessor,
+        grader=grader,
+        voice=voice,
+        template=template,
+        faithful=faithful,
+    )
 
 
 class IndexNotes:

@@ -18,6 +18,12 @@ DRAFT_ONLY = {MoveKind.ask, MoveKind.clarify, MoveKind.advance, MoveKind.wrap_up
 ECHO_WORDS = 5
 """A run of this many words of the voice's own instructions counts as repeating them."""
 
+#: a reply that talks about its prompt, its draft, the answer key or itself
+_META = re.compile(
+    r"\b(drafts?|stage \d/7|move:|the answer is|expected (ideas?|points?)|as an ai|language model"
+    r"|instructions?)\b|\bthe ai\b",
+    re.IGNORECASE,
+)
 _FIGURE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _WORD = re.compile(r"[a-z0-9']+")
 
@@ -59,6 +65,16 @@ def overlong(text: str, draft: str, kind: MoveKind) -> str | None:
     if kind in DRAFT_ONLY and _words(text) > 2 * _words(draft) + 10:
         return "it says more than the move allows"
     return None
+
+
+def meta_talk(text: str) -> str | None:
+    """Words about the machinery: the draft, the stage header, the answer key, the AI itself."""
+    return "it talks about its draft, the answers or itself" if _META.search(text) else None
+
+
+def strays(similarity: float, faithful: float) -> str | None:
+    """A reply whose meaning (`similarity` to its draft) is further than `faithful` from the draft's."""
+    return "it strays from what the move says" if similarity < faithful else None
 
 
 def _figures(text: str) -> set[str]:

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING
 
 from common.errors import ProviderError
 from interviewer.models import Outcome
-from interviewer.reply_check import echoed, gives_away, invented_figure, overlong, repeated, secrets
+from interviewer.reply_check import (
+    echoed,
+    gives_away,
+    invented_figure,
+    meta_talk,
+    overlong,
+    repeated,
+    secrets,
+    strays,
+)
 from interviewer.voices import VoiceContext
 
 if TYPE_CHECKING:
@@ -37,8 +46,8 @@ class CheckedVoice:
     error or a reply the interview cannot use. A model's reply streams a whole word at a time once
     checked, so a given-away idea never shows: the stream stops before it."""
 
-    def __init__(self, voice: Voice, template: TemplateVoice) -> None:
-        self.voice, self.template = voice, template
+    def __init__(self, voice: Voice, template: TemplateVoice, faithful: float = 0.0) -> None:
+        self.voice, self.template, self.faithful = voice, template, faithful
 
     def speak(
         self,
@@ -92,7 +101,17 @@ class CheckedVoice:
             or invented_figure(text, draft)
             or echoed(text, self.voice.instructions, draft)
             or overlong(text, draft, move.kind)
+            or meta_talk(text)
+            or (strays(_similarity(text, draft), self.faithful) if self.faithful else None)
         )
+
+
+def _similarity(text: str, draft: str) -> float:
+    """Cosine of the two texts' sentence vectors (the offline judge's encoder, already loaded)."""
+    from knowledge.embedding import minilm
+
+    reply, expected = minilm().embed([text, draft])
+    return float(reply @ expected)
 
 
 def _emit(on_token: OnToken | None, text: str) -> None:

@@ -28,8 +28,12 @@ def strong_script(case_id: CaseId, omit: tuple[Stage, str] | None = None) -> Scr
     return Script(case=case_id, level=Level.senior, stages=stages)
 
 
-def fake_engine(chat: FakeChat, turn_judge: str = "offline") -> Engine:
+def fake_engine(chat: FakeChat, turn_judge: str = "offline", faithful: float | None = 0.0) -> Engine:
     """The openai engine with a scripted chat model in the provider's place (the offline judge on
-    each turn unless `turn_judge="model"`, so scripted replies go to the voice and the grader)."""
-    settings = Settings(_env_file=None, provider="openai", turn_judge=turn_judge)  # type: ignore[call-arg]
+    each turn unless `turn_judge="model"`, so scripted replies go to the voice and the grader). Its
+    scripted replies need not keep their draft's meaning unless `faithful` says how close (None: the
+    openai default)."""
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, provider="openai", turn_judge=turn_judge, reply_faithfulness=faithful
+    )
     return build_engine(settings, chat=chat)

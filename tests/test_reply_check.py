@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from common.ids import CaseId, Level
+from interviewer.engine import FAITHFUL_OPENAI
 from interviewer.models import MoveKind
-from interviewer.reply_check import echoed, invented_figure, overlong
+from interviewer.reply_check import echoed, invented_figure, meta_talk, overlong, strays
 from interviewer.session import Interview
+from interviewer.speaking import _similarity
 from interviewer.store import Store
 from interviewer.voices import LLMVoice, TemplateVoice
 from providers.fake import FakeChat
@@ -68,3 +70,37 @@ def test_a_wrap_up_that_praises_is_replaced(store: Store) -> None:
     assert reply.move is MoveKind.wrap_up
     assert reply.speaker() == "offline (model reply rejected: it says more than the move allows)"
     assert "outstanding" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The goal of this draft is to explain the ML task.",
+        "Stage 2/7: Framing. Move: advance.",
+        "The answer is: calibrate the model.",
+        "As an AI, I think this stage went well.",
+    ],
+)
+def test_a_reply_about_its_draft_the_answers_or_itself_is_refused(reply: str) -> None:
+    assert meta_talk(reply)
+
+
+@pytest.mark.parametrize(
+    ("reply", "kept"),
+    [
+        ("Let's wrap up deployment and serving here.", True),
+        ("Great, I think we've covered deployment and serving well enough.", True),
+        ("The next step in the process is to prepare for a server.", False),  # recorded from the 135M model
+        ("Data preparation is a crucial step in any data science process.", False),
+    ],
+)
+def test_a_reply_must_keep_the_draft_s_meaning(reply: str, kept: bool) -> None:
+    draft = "Thanks, that's enough on deployment and serving."
+    assert (strays(_similarity(reply, draft), FAITHFUL_OPENAI) is None) is kept
+
+
+def test_a_reply_that_says_something_else_gives_way_to_the_draft(store: Store) -> None:
+    chat = FakeChat(respond=lambda m: "Data preparation is a crucial step in any data science process.")
+    interview = Interview.start(CASE, Level.senior, store, fake_engine(chat, faithful=None))
+    (reply,) = interview.submit("I would use a neural network.")
+    assert reply.speaker() == "offline (model reply rejected: it strays from what the move says)"
