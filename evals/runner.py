@@ -253,13 +253,18 @@ def _words(turns: Iterator[Any]) -> float:
 
 
 def _leak_rate(case: Any, probes: list[Any]) -> float:
-    """Share of probes and hints that state an expected idea outright (before the candidate could)."""
+    """Share of probes and hints that state an expected idea outright (before the candidate could).
+    Requirement facts a probe gives because the answer asked for them are the candidate's, not leaks."""
     if not probes:
         return 0.0
     leaks = 0
+    facts = [f.answer.strip() for f in case.requirements]
     for turn in probes:
         ideas = case.plan(turn.stage).ideas
-        leaks += any(i.said_in(turn.text) for i in ideas if i.topic == turn.topic)
+        said = turn.text
+        for fact in facts:
+            said = said.replace(fact, "")
+        leaks += any(i.said_in(said) for i in ideas if i.topic == turn.topic)
     return leaks / len(probes)
 
 

@@ -8,7 +8,7 @@ from common.ids import Stage
 from common.processes import free_port
 from common.settings import Settings
 from interviewer.engine import build_engine
-from interviewer.models import MoveKind
+from interviewer.models import MoveKind, Outcome
 from interviewer.script import play
 from interviewer.session import Interview
 from interviewer.store import Store
@@ -38,4 +38,8 @@ def test_an_interview_with_the_local_model(store: Store) -> None:
     spoken = [t for t in interview.turns if t.role == "interviewer" and t.move is not MoveKind.ask]
     assert [t.stage for t in interview.turns if t.move is MoveKind.ask] == list(Stage)
     assert interview.turns[-1].move is MoveKind.wrap_up
-    assert any(t.voice == "local:smollm2" for t in spoken)
+    # the server answered every turn; its 135M model's words are mostly replaced by the draft because
+    # they stray from what the move says (the reply checks), and each such turn says so
+    assert len(chat.usage) >= len(spoken) + 2
+    assert not [t for t in spoken if t.outcome is Outcome.fallback]
+    assert all(t.voice == "local:smollm2" or t.outcome is Outcome.rejected for t in spoken)

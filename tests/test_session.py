@@ -163,6 +163,26 @@ def test_a_missed_core_topic_is_probed_in_its_stage(store: Store, engine: Engine
     assert probed / len(omissions) >= 0.9
 
 
+def test_a_missed_crux_idea_is_probed_in_its_stage(store: Store, engine: Engine) -> None:
+    """A candidate strong everywhere but on one of the case's crux ideas is asked about that idea."""
+    omissions = [
+        (case_id, stage, idea)
+        for case_id in available_cases()
+        for stage, plan in load_case(case_id).stages.items()
+        for idea in plan.ideas
+        if idea.crux and idea.topic
+    ]
+    probed = 0
+    for case_id, stage, idea in omissions:
+        interview = _played(store, engine, strong_script(case_id, omit=(stage, idea.topic.value)))  # type: ignore[union-attr]
+        ideas = {
+            t.topic for t in interview.turns if t.stage is stage and t.move in (MoveKind.probe, MoveKind.hint)
+        }
+        probed += idea.topic in ideas
+    assert len(omissions) >= 2 * len(available_cases())
+    assert probed / len(omissions) >= 0.95
+
+
 def test_injected_instructions_change_neither_the_flow_nor_the_score(store: Store, engine: Engine) -> None:
     plain = strong_script(CaseId.ad_click_prediction, omit=(Stage.data_preparation, "data_leakage"))
     attacked = plain.model_copy(deep=True)
@@ -292,3 +312,32 @@ def test_the_interview_never_reads_out_what_it_was_looking_for(interview: Interv
     spoken = " ".join(t.text for t in interview.turns if t.role == "interviewer")
     assert interview.state.stages[Stage.clarifying_requirements].asserted
     assert not any(i.text.strip()[:60] in spoken for i in ideas)
+
+
+@pytest.mark.parametrize("case_id", available_cases())
+def test_must_probe_ideas_get_their_pointed_questions_before_any_other_idea(case_id: str) -> None:
+    """With nothing made, every stage's probes go first to its core-topic and crux ideas, and each of
+    those gets a pointed question before any of them gets a hint."""
+    from interviewer.models import SessionState
+    from interviewer.policy import Intent, PolicyConfig, must_probe, next_move
+
+    case = load_case(case_id)
+    config = PolicyConfig(max_probes=20)
+    for stage in Stage:
+        state = SessionState(id="t", case=case.id, level=Level.senior, provider="offline", prompt_version="")
+        state.stage = stage
+        st = state.current
+        ideas = {i.id: i for i in case.plan(stage).ideas}
+        moves = []
+        for _ in range(len(ideas) * 3):
+            move = next_move(case, state, Intent.answer, "I am not sure.", config)
+            if move.kind not in (MoveKind.probe, MoveKind.hint) or not move.idea:
+                break
+            moves.append((move.idea, move.rung))
+            st.rungs = {**st.rungs, move.idea: [*st.rungs.get(move.idea, []), move.rung]}  # type: ignore[list-item]
+            st.probes += 1
+        tiers = [not must_probe(ideas[idea]) for idea, _ in moves]
+        assert tiers == sorted(tiers), f"{case_id} {stage}: a generic idea was probed before a must-probe one"
+        must = [rung for idea, rung in moves if must_probe(ideas[idea]) and rung is not Rung.pump]
+        assert must == sorted(must, key=lambda r: config.ladder.index(r)), f"{case_id} {stage}: {moves}"
+    assert any(i.crux for plan in case.stages.values() for i in plan.ideas), f"{case_id} marks no crux"
