@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from common.ids import CORE_TOPICS, Level, Stage, Topic
+from common.markup import one_line
 from interviewer.models import Move, MoveKind, Rung, SessionState, StageState, TimeLeft
 
 if TYPE_CHECKING:
@@ -79,15 +80,8 @@ def _open_misconception(case: Case, stage: Stage, st: StageState) -> Misconcepti
     return min(fresh, key=lambda m: _priority(m.topic), default=None)
 
 
+#: the longest quote of the candidate's words a challenge restates
 QUOTE_CHARS = 160
-
-
-def _quote(evidence: list[str]) -> str:
-    """The candidate's own sentence a challenge restates: one line, cut at a word near QUOTE_CHARS."""
-    text = " ".join((evidence[0] if evidence else "").split())
-    if len(text) <= QUOTE_CHARS:
-        return text
-    return text[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 def must_probe(idea: ExpectedIdea) -> bool:
@@ -206,7 +200,7 @@ def _answer_move(
             topic=wrong.topic,
             idea=wrong.id,
             rung=Rung.challenge,
-            quote=_quote(st.misconceptions.get(wrong.id, [])),
+            quote=one_line(next(iter(st.misconceptions.get(wrong.id, [])), ""), QUOTE_CHARS),
             asserted=asserted,
         )
     missed = missed_ideas(case, stage, st)

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from common.base import Strict
 from common.ids import CORE_TOPICS, CaseId, Level, Recommendation, Stage, Topic
+from common.markup import one_line
 
 if TYPE_CHECKING:
     from knowledge.cases import Case, ExpectedIdea
@@ -28,6 +29,8 @@ HELPED = 0.5
 EXCELLENT = 0.66
 #: what an idea only touched is worth
 SHALLOW = 0.4
+#: the longest quote of the candidate's words a feedback line repeats
+QUOTE_CHARS = 140
 #: a reason, a number or a weighed alternative in the evidence: what lifts a solid criterion to a 4
 _DEPTH = re.compile(
     r"\d|\b(because|since|so that|so we|to avoid|otherwise|which means|trade-?offs?|instead of|rather than"
@@ -202,22 +205,16 @@ def _feedback(case: Case, stage: Stage, coverage: Coverage, credit: Mapping[str,
     plan = case.plan(stage)
     made = [i for i in plan.ideas if i.id in coverage.met]
     lines = [f"Made {len(made)} of {len(plan.ideas)} expected points clearly."]
-    lines += [f'Done well: "{_quoted(coverage.met[i.id][0])}"' for i in made if credit.get(i.id, 1.0) >= 1.0]
+    lines += [
+        f'Done well: "{one_line(coverage.met[i.id][0], QUOTE_CHARS)}"'
+        for i in made
+        if credit.get(i.id, 1.0) >= 1.0
+    ]
     lines += [f"Go deeper: {i.text.strip()}" for i in plan.ideas if i.id in coverage.shallow]
     lines += [f"Not discussed: {i.text.strip()}" for i in plan.ideas if _worth(i.id, coverage, {}) == 0]
     wrong = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
     lines += [f"Careful: {m.correction.strip()}" for m in wrong]
     return "\n".join(lines)
-
-
-#: the longest quote of the candidate's words a feedback line repeats
-QUOTE_CHARS = 140
-
-
-def _quoted(text: str) -> str:
-    """One line of the candidate's words, cut at a word near QUOTE_CHARS."""
-    line = " ".join(text.split())
-    return line if len(line) <= QUOTE_CHARS else line[:QUOTE_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 def recommend(level: Level, overall: float) -> Recommendation:
