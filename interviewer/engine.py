@@ -40,6 +40,9 @@ class Engine:
     """Asks the curated stage questions, and speaks whenever the main voice fails."""
     faithful: float = 0.0
     """How close in meaning a model's reply must stay to its draft (`Settings.reply_faithfulness`)."""
+    stream: bool = True
+    """Whether a model's reply streams as it is checked; off for the local model, whose replies the
+    checks mostly replace, so they do not flash up and vanish."""
 
     @property
     def name(self) -> str:
@@ -100,6 +103,7 @@ def build_engine(
         voice=voice,
         template=template,
         faithful=faithful,
+        stream=settings.provider is not ProviderName.local,
     )
 
 

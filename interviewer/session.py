@@ -52,7 +52,7 @@ class Interview:
         self._jobs: list[Future[None]] = []
         self._executor: ThreadPoolExecutor | None = None
         self.case: Case = load_case(state.case)
-        self.voice = CheckedVoice(engine.voice, engine.template, engine.faithful)
+        self.voice = CheckedVoice(engine.voice, engine.template, engine.faithful, engine.stream)
 
     @classmethod
     def start(

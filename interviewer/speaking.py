@@ -44,10 +44,14 @@ class Spoken:
 class CheckedVoice:
     """The main voice's words, streamed to `on_token`, or the template voice's draft on a provider
     error or a reply the interview cannot use. A model's reply streams a whole word at a time once
-    checked, so a given-away idea never shows: the stream stops before it."""
+    checked, so a given-away idea never shows: the stream stops before it. With `stream` off, a reply
+    shows only once it has passed every check (for a model whose replies the checks mostly replace,
+    so they do not flash up and vanish)."""
 
-    def __init__(self, voice: Voice, template: TemplateVoice, faithful: float = 0.0) -> None:
-        self.voice, self.template, self.faithful = voice, template, faithful
+    def __init__(
+        self, voice: Voice, template: TemplateVoice, faithful: float = 0.0, stream: bool = True
+    ) -> None:
+        self.voice, self.template, self.faithful, self.stream = voice, template, faithful, stream
 
     def speak(
         self,
@@ -74,8 +78,9 @@ class CheckedVoice:
                 end = _words_end(text)
                 if reason := gives_away(text, forbidden, end):
                     return self._instead(draft, Outcome.rejected, reason)
-                _emit(on_token, text[shown:end])
-                shown = end
+                if self.stream:
+                    _emit(on_token, text[shown:end])
+                    shown = end
             if not text.strip():
                 raise ProviderError("empty reply")
         except ProviderError as exc:

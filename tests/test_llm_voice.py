@@ -278,3 +278,20 @@ def test_a_reply_that_repeats_an_earlier_one_is_replaced(store: Store) -> None:
     assert first.speaker() == "fake:scripted"
     assert second.speaker() == "offline (model reply rejected: it repeats an earlier reply)"
     assert second.text != first.text
+
+
+def test_without_streaming_a_reply_shows_only_once_checked() -> None:
+    from interviewer.speaking import CheckedVoice
+    from interviewer.voices import TemplateVoice
+
+    case = load_case(CASE)
+    template = TemplateVoice()
+    move = Move(kind=MoveKind.advance, stage=Stage.framing)
+    draft = template.text(move, case, "s")
+    for reply, shown in ((draft, [draft]), ("Data preparation is a crucial step in any process.", [])):
+        voice = LLMVoice(FakeChat(replies=[reply]), template, "voice-v4")
+        seen: list[str] = []
+        CheckedVoice(voice, template, faithful=0.85, stream=False).speak(
+            move, case, "s", VoiceContext(), lambda: [], on_token=seen.append
+        )
+        assert seen == shown
