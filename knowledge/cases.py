@@ -10,11 +10,11 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from common.base import Strict, load_yaml
 from common.errors import ContentError
-from common.ids import CaseId, Stage, Topic
+from common.ids import CaseId, Level, Stage, Topic
 
 CASES_DIR = Path(__file__).parent / "cases"
 _SLUG = r"^[a-z][a-z0-9_]*$"
@@ -41,12 +41,16 @@ class _Cued(Strict):
     @field_validator("cues")
     @classmethod
     def _cues_compile(cls, cues: list[str]) -> list[str]:
-        for cue in cues:
-            try:
-                re.compile(cue)
-            except re.error as exc:
-                raise ValueError(f"cue {cue!r} is not a valid regular expression: {exc}") from exc
-        return cues
+        return _compiled(cues)
+
+
+def _compiled(cues: list[str]) -> list[str]:
+    for cue in cues:
+        try:
+            re.compile(cue)
+        except re.error as exc:
+            raise ValueError(f"cue {cue!r} is not a valid regular expression: {exc}") from exc
+    return cues
 
 
 class ExpectedIdea(_Cued):
@@ -60,6 +64,8 @@ class ExpectedIdea(_Cued):
     """A nudge that points at the idea without stating it."""
     question: str = Field(min_length=10)
     """A pointed question whose answer is the idea."""
+    level: Level | None = None
+    """Expected only of candidates at this level or above (a stage plan's `depth` ideas)."""
 
 
 class Misconception(_Cued):
@@ -68,11 +74,27 @@ class Misconception(_Cued):
     correction: str = Field(min_length=10)
 
 
+def at_least(level: Level, floor: Level) -> bool:
+    order = list(Level)
+    return order.index(level) >= order.index(floor)
+
+
 class StagePlan(Strict):
     question: str = Field(min_length=10)
     """The interviewer's opening question for the stage."""
     ideas: list[ExpectedIdea] = Field(min_length=2)
     misconceptions: list[Misconception] = []
+    depth: list[ExpectedIdea] = []
+    """Ideas expected only at senior or staff level (each names its `level`): a staff candidate can
+    earn what a senior is not asked for. An interview at that level adds them to `ideas`."""
+
+    @field_validator("depth")
+    @classmethod
+    def _depth_levelled(cls, depth: list[ExpectedIdea]) -> list[ExpectedIdea]:
+        for idea in depth:
+            if idea.level not in (Level.senior, Level.staff):
+                raise ValueError(f"depth idea {idea.id!r} must name its level: senior or staff")
+        return depth
 
     @property
     def topics(self) -> list[Topic]:
@@ -90,6 +112,49 @@ class Fact(Strict):
     answer: str = Field(min_length=5)
 
 
+class DeepDive(Strict):
+    """A component a candidate may propose, and the question that digs into it once they do."""
+
+    id: str = Field(pattern=_SLUG)
+    stage: Stage
+    """The stage whose ideas the answer to the dive is judged against."""
+    choice: str = Field(min_length=3)
+    """The component as the interviewer names it: "a two-tower retrieval model"."""
+    cues: list[str] = Field(min_length=1)
+    """Case-insensitive regular expressions: the candidate proposed it."""
+    question: str = Field(min_length=10)
+    """About the candidate's own choice, without its answer in it."""
+    look_for: list[str] = Field(min_length=2)
+    """What a strong answer to the dive covers: for the feedback after the interview."""
+
+    @field_validator("cues")
+    @classmethod
+    def _cues_compile(cls, cues: list[str]) -> list[str]:
+        return _compiled(cues)
+
+    def stated_in(self, sentence: str) -> bool:
+        return any(re.search(cue, sentence, re.I) for cue in self.cues)
+
+
+class Curveball(Strict):
+    """A requirement that changes as a stage opens, at senior and staff level; the stage is then
+    judged on the adjustment too."""
+
+    id: str = Field(pattern=_SLUG)
+    stage: Stage
+    change: str = Field(min_length=20)
+    """What changes, stated as a fact (never the adjustment it calls for)."""
+    idea: ExpectedIdea
+    """The adjustment a strong candidate makes, an expected idea of `stage` once the change is played."""
+
+    @field_validator("stage")
+    @classmethod
+    def _mid_interview(cls, stage: Stage) -> Stage:
+        if stage is Stage.clarifying_requirements:
+            raise ValueError("a curveball changes a requirement mid-interview, not in the first stage")
+        return stage
+
+
 class Case(Strict):
     id: CaseId
     title: str
@@ -100,6 +165,8 @@ class Case(Strict):
     stages: dict[Stage, StagePlan]
     notes: str = ""
     """Reference notes for the interviewer, Markdown."""
+    deep_dives: list[DeepDive] = []
+    curveballs: list[Curveball] = []
 
     @field_validator("stages")
     @classmethod
@@ -109,8 +176,34 @@ class Case(Strict):
             raise ValueError(f"stages missing: {', '.join(missing)}")
         return {s: stages[s] for s in Stage}
 
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Case:
+        """Probes, hints and dives are recorded per id: one id names one thing in the whole case."""
+        ids = [i.id for plan in self.stages.values() for i in [*plan.ideas, *plan.depth, *plan.misconceptions]]
+        ids += [d.id for d in self.deep_dives] + [c.idea.id for c in self.curveballs]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValueError(f"ids used more than once: {', '.join(repeated)}")
+        return self
+
     def plan(self, stage: Stage) -> StagePlan:
         return self.stages[stage]
+
+    def curveball(self, curveball_id: str | None) -> Curveball | None:
+        return next((c for c in self.curveballs if c.id == curveball_id), None)
+
+    def for_candidate(self, level: Level | None, curveball: str | None = None) -> Case:
+        """The case as one interview sees it: the depth ideas its level is expected to give (none when
+        `level` is None, as when one answer is graded on its own), and the adjustment a curveball
+        played in it calls for."""
+        played = self.curveball(curveball)
+        stages = {}
+        for stage, plan in self.stages.items():
+            extra = [i for i in plan.depth if level is not None and at_least(level, i.level or level)]
+            if played is not None and played.stage is stage:
+                extra.append(played.idea)
+            stages[stage] = plan.model_copy(update={"ideas": [*plan.ideas, *extra]}) if extra else plan
+        return self.model_copy(update={"stages": stages})
 
 
 def load_case_file(path: Path) -> Case:
