@@ -21,7 +21,7 @@ from common.ids import ProviderName
 from common.settings import DEFAULT_PROMPTS
 from evals import calibration, candidates, injection, judge, personas, retrieval
 from evals.prices import cost_usd
-from interviewer.models import MoveKind, Outcome
+from interviewer.models import MoveKind, Outcome, Rung
 
 if TYPE_CHECKING:
     from common.settings import Settings
@@ -158,12 +158,20 @@ def _played(
     engine: Engine, store: Any, recorder: _Recorder | None, key: str, script: Any
 ) -> tuple[Any, float]:
     """One scripted interview played to its final scorecard, recorded under `key`; and its seconds."""
+    from interviewer.policy import PolicyConfig
     from interviewer.script import play
     from interviewer.session import Interview
 
     with _tape(recorder, key):
         began = time.perf_counter()
-        interview = Interview.start(script.case, script.level, store, engine, session_id=_stable_id(key))
+        interview = Interview.start(  # a script cannot answer a curveball it never heard
+            script.case,
+            script.level,
+            store,
+            engine,
+            session_id=_stable_id(key),
+            config=PolicyConfig(curveballs=False),
+        )
         play(interview, script)
         interview.final_scorecard(timeout=600)
         return interview, time.perf_counter() - began
@@ -198,7 +206,7 @@ def _candidate_metrics(person: candidates.Candidate, interview: Any, card: Any) 
     from rubric.scoring import HIRE_BAR
 
     spoken = [t for t in interview.turns if t.role == "interviewer"]
-    probes = [t for t in spoken if t.move in (MoveKind.probe, MoveKind.hint)]
+    probes = _probes(spoken)
     metrics = {
         "completed": float(spoken[-1].move is MoveKind.wrap_up),
         "probes_per_stage": len(probes) / 7,
@@ -209,6 +217,13 @@ def _candidate_metrics(person: candidates.Candidate, interview: Any, card: Any) 
     if person.meta.kind == "planted":
         planted = (person.meta.planted_stage, person.meta.planted_topic)
         metrics["planted_probed"] = float(any((t.stage, t.topic) == planted for t in probes))
+        crux = {i.topic for i in interview.case.plan(planted[0]).ideas if i.crux} if planted[0] else set()
+        if planted[1] in crux:  # the planted point is one of the case's crux ideas
+            metrics["crux_probed"] = metrics["planted_probed"]
+    if interview.state.choices:
+        metrics["dive_asked"] = float(bool(interview.state.dived()))
+    if (order := _must_probe_first(interview)) is not None:
+        metrics["must_probe_first"] = order
     return metrics
 
 
@@ -217,7 +232,7 @@ def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) 
 
     turns = interview.turns
     spoken = [t for t in turns if t.role == "interviewer"]
-    probes = [t for t in spoken if t.move in (MoveKind.probe, MoveKind.hint)]
+    probes = _probes(spoken)
     asks = [t.stage for t in spoken if t.move is MoveKind.ask]
     case = load_case(persona.case)
     stated_topics = {
@@ -243,7 +258,41 @@ def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) 
         metrics["planted_probed"] = float(
             any((t.stage, t.topic) == (persona.stage, persona.topic) for t in probes)
         )
+    if interview.state.choices:  # the candidate proposed a component the case can dig into
+        metrics["dive_asked"] = float(bool(interview.state.dived()))
+    if (order := _must_probe_first(interview)) is not None:
+        metrics["must_probe_first"] = order
     return metrics
+
+
+def _probes(spoken: list[Any]) -> list[Any]:
+    """Probes and hints on what the candidate missed or got wrong (a deep dive into their own
+    choice is not one: it follows a strong answer)."""
+    return [t for t in spoken if t.move in (MoveKind.probe, MoveKind.hint) and t.rung is not Rung.dive]
+
+
+def _must_probe_first(interview: Any) -> float | None:
+    """Of the stages where the interviewer asked about a core or crux idea and about another one, the
+    share where every pointed question or hint on another idea came after those on the must-probe
+    ideas still missed (None when no stage had both)."""
+    from interviewer.policy import must_probe
+
+    good = total = 0
+    for stage, st in interview.state.stages.items():
+        ideas = {i.id: i for i in interview.case.plan(stage).ideas}
+        asked = [
+            t.idea
+            for t in interview.turns
+            if t.stage is stage and t.idea in ideas and t.rung in (Rung.prompt, Rung.hint)
+        ]
+        missing = [i for i in ideas.values() if must_probe(i) and i.id not in st.met and i.id not in asked]
+        kinds = [must_probe(ideas[i]) for i in asked]
+        if not (any(kinds) or missing) or all(kinds):
+            continue
+        total += 1
+        first_other = kinds.index(False)
+        good += not missing and all(kinds[:first_other]) and not any(kinds[first_other:])
+    return good / total if total else None
 
 
 def _words(turns: Iterator[Any]) -> float:

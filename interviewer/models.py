@@ -31,6 +31,9 @@ class Rung(StrEnum):
     prompt = "prompt"
     challenge = "challenge"
     """Not a rung of the idea ladder: the one probe on a misconception the candidate stated."""
+    dive = "dive"
+    """Not a rung of the idea ladder either: a question digging into a component the candidate
+    proposed (the move's `idea` is the case's deep dive)."""
 
 
 class Move(Strict):
@@ -84,6 +87,10 @@ class Turn(Strict):
     text: str
     move: MoveKind | None = None
     topic: Topic | None = None
+    idea: str | None = None
+    """For a probe or hint: the expected idea (or, for a deep dive, the dive) it is about."""
+    rung: Rung | None = None
+    """For a probe or hint: which kind (an open pump, a pointed question, a hint, a challenge, a dive)."""
     voice: str | None = None
     """Which voice spoke an interviewer turn, e.g. `offline` or `openai:gpt-4o-mini` (the UI always
     says)."""
@@ -176,7 +183,17 @@ class SessionState(Strict):
     scorecard: Scorecard | None = None
     self_scores: dict[Stage, int] = {}
     """The candidate's own 1-4 score per stage, given before seeing the grade."""
+    curveball: str | None = None
+    """The case's curveball played in this interview (senior and staff), announced as its stage opens."""
+    choices: dict[str, str] = {}
+    """Deep dives whose component the candidate proposed, with the sentence that proposed it."""
+    diving: str | None = None
+    """The deep dive the last question asked about, until the candidate answers it."""
 
     @property
     def current(self) -> StageState:
         return self.stages[self.stage]
+
+    def dived(self) -> list[str]:
+        """The deep dives already asked, in any stage."""
+        return [i for st in self.stages.values() for i, rungs in st.rungs.items() if Rung.dive in rungs]

@@ -6,6 +6,7 @@ command) and as coverage from the assessor, so no wording can steer the flow.
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,7 @@ from common.markup import one_line
 from interviewer.models import Move, MoveKind, Rung, SessionState, StageState, TimeLeft
 
 if TYPE_CHECKING:
-    from knowledge.cases import Case, ExpectedIdea, Misconception
+    from knowledge.cases import Case, DeepDive, ExpectedIdea, Misconception
 
 
 class Intent(StrEnum):
@@ -49,10 +50,20 @@ class PolicyConfig:
     """An open "what else?", then a pointed question, and a hint only when the question did not
     bring the idea out: an interviewer asks before it tells."""
     max_question_chars: int = 300
+    curveballs: bool = True
+    """At senior and staff level, play one of the case's curveballs (scripted evals turn it off: a
+    script cannot answer a change it never heard)."""
     enough: float = 0.6
     """The share of a stage's ideas made, core ones included, after which the interviewer asks one
     open "what else?" at most and moves on: a strong answer is not grilled on minor omissions (they
     become suggestions on the scorecard)."""
+
+
+def pick_curveball(case: Case, level: Level, seed: str, config: PolicyConfig = PolicyConfig()) -> str | None:
+    """The curveball an interview at `level` plays: one of the case's, at senior and staff only."""
+    if not config.curveballs or level not in (Level.senior, Level.staff) or not case.curveballs:
+        return None
+    return random.Random(seed).choice(case.curveballs).id
 
 
 def classify(text: str, config: PolicyConfig = PolicyConfig()) -> Intent:
@@ -105,9 +116,10 @@ def _exhausted(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -
 
 def _rungs_left(st: StageState, item: str, config: PolicyConfig) -> list[Rung]:
     """The rungs not yet tried for `item`. The pump ("what else?") is open, not about one idea, so a
-    stage gets one: after it, the next missed idea starts at its hint."""
+    stage gets one (a deep dive takes its place): after it, the next missed idea starts at its
+    pointed question."""
     used = st.rungs.get(item, [])
-    pumped = any(Rung.pump in rungs for rungs in st.rungs.values())
+    pumped = any({Rung.pump, Rung.dive} & set(rungs) for rungs in st.rungs.values())  # a dive asked for more
     return [r for r in config.ladder if r not in used and not (r is Rung.pump and pumped)]
 
 
@@ -191,7 +203,7 @@ def _answer_move(
         return _hint(case, stage, st, config)
     out_of_time = left is not None and (left.stage_minutes <= 0 or left.total_minutes <= 0)
     if st.probes >= config.max_probes or out_of_time:
-        return _advance(stage, asserted)
+        return _move_on(case, state, asserted, left)
     wrong = _open_misconception(case, stage, st)
     if wrong is not None:
         return Move(
@@ -204,16 +216,49 @@ def _answer_move(
             asserted=asserted,
         )
     missed = missed_ideas(case, stage, st)
-    if missed and _strong_enough(case, stage, st, config):
+    strong = not missed or _strong_enough(case, stage, st, config)
+    if strong and (dive := _open_dive(case, state)) is not None:  # follow the candidate's own design
+        return _dive(stage, dive, state, asserted)
+    if missed and strong:
         idea = missed[0]
         if Rung.pump not in _rungs_left(st, idea.id, config):  # the stage's one "what else?" is spent
-            return _advance(stage, asserted)
+            return _move_on(case, state, asserted, left)
         return Move(kind=MoveKind.probe, stage=stage, topic=idea.topic, idea=idea.id, rung=Rung.pump)
     if found := _next_rung(missed, st, config):
         idea, rung = found
         kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
         return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung, asserted=asserted)
-    return _advance(stage, asserted)
+    return _move_on(case, state, asserted, left)
+
+
+def _open_dive(case: Case, state: SessionState) -> DeepDive | None:
+    """A component of this stage the candidate proposed and the interviewer has not dug into, when
+    the stage has no dive yet: a strong answer is followed into its own choices, not asked for more."""
+    if any(Rung.dive in rungs for rungs in state.current.rungs.values()):
+        return None
+    done = state.dived()
+    stated = [d for d in case.deep_dives if d.id in state.choices and d.id not in done]
+    return next((d for d in stated if d.stage is state.stage), None)
+
+
+def _move_on(case: Case, state: SessionState, asserted: list[str], left: TimeLeft | None) -> Move:
+    """Advance, or, when the last stage is done and time is left, first a closing deep dive on one
+    component the candidate proposed, as real interviews spend their last minutes (once, and only
+    when no stage dug into one)."""
+    last = state.stage is list(Stage)[-1]
+    time_left = left is None or left.total_minutes > 0
+    if last and time_left and not state.dived():
+        dive = next((d for d in case.deep_dives if d.id in state.choices), None)
+        if dive is not None:
+            return _dive(state.stage, dive, state, asserted)
+    return _advance(state.stage, asserted)
+
+
+def _dive(stage: Stage, dive: DeepDive, state: SessionState, asserted: list[str]) -> Move:
+    quote = one_line(state.choices[dive.id], QUOTE_CHARS)
+    return Move(
+        kind=MoveKind.probe, stage=stage, idea=dive.id, rung=Rung.dive, quote=quote, asserted=asserted
+    )
 
 
 def _next_rung(

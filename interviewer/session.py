@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from common.errors import InputError
 from common.ids import CaseId, Level, Stage
-from interviewer.models import Move, MoveKind, SessionState, Turn
+from interviewer.models import Move, MoveKind, Rung, SessionState, Turn
 from interviewer.policy import (
     Intent,
     PolicyConfig,
@@ -18,15 +18,16 @@ from interviewer.policy import (
     missed_ideas,
     next_move,
     next_stage,
+    pick_curveball,
     question_key,
 )
 from interviewer.speaking import CheckedVoice, OnToken, Spoken
 from interviewer.voices import VoiceContext
 from knowledge.cases import Case, ExpectedIdea, load_case
-from rubric.assessors import Coverage
+from rubric.assessors import Coverage, negated, sentences
 from rubric.guard import checked_answer
 from rubric.schema import load_rubric
-from rubric.scoring import Scorecard, build_scorecard, score_stage
+from rubric.scoring import DiveNote, Scorecard, build_scorecard, score_stage
 
 if TYPE_CHECKING:
     from interviewer.engine import Engine
@@ -51,7 +52,7 @@ class Interview:
         self._graded: dict[Stage, Coverage] = {}
         self._jobs: list[Future[None]] = []
         self._executor: ThreadPoolExecutor | None = None
-        self.case: Case = load_case(state.case)
+        self.case: Case = load_case(state.case).for_candidate(state.level, state.curveball)
         self.voice = CheckedVoice(engine.voice, engine.template, engine.faithful, engine.stream)
 
     @classmethod
@@ -74,6 +75,8 @@ class Interview:
             prompt_version=engine.voice.version,
             minutes=minutes,
         )
+        config = kwargs.get("config") or PolicyConfig()
+        state.curveball = pick_curveball(load_case(case), level, state.id, config)  # type: ignore[arg-type]
         interview = cls(state, [], store, engine, **kwargs)  # type: ignore[arg-type]
         state.started_at = interview.clock()
         state.current.started_at = state.started_at
@@ -122,6 +125,7 @@ class Interview:
             intent is Intent.question and self.state.stage is Stage.clarifying_requirements
         ):
             judged = self._assess(text)  # in stage 1, the candidate's questions are the answer
+            self._note_choices(text)
         else:
             judged = None
         move = next_move(self.case, self.state, intent, text, self.config, now=self.clock())
@@ -133,13 +137,37 @@ class Interview:
         return self._commit(turns)
 
     def _assess(self, text: str) -> Coverage:
-        st = self.state.current
-        coverage = self.engine.assessor.assess(self.case, self.state.stage, text)
-        st.answers += 1
+        """Judge an answer against its stage; an answer to a deep dive on another stage's component
+        (the closing one) counts for that stage too."""
+        coverage = self._assess_for(self.state.stage, text)
+        dive = next((d for d in self.case.deep_dives if d.id == self.state.diving), None)
+        if dive is not None and dive.stage is not self.state.stage:
+            self._assess_for(dive.stage, text)
+        self.state.current.answers += 1
+        return coverage
+
+    def _assess_for(self, stage: Stage, text: str) -> Coverage:
+        st = self.state.stages[stage]
+        coverage = self.engine.assessor.assess(self.case, stage, text)
         st.met = _merge(st.met, coverage.met)
         st.shallow = _merge(st.shallow, {k: v for k, v in coverage.shallow.items() if k not in st.met})
         st.misconceptions = _merge(st.misconceptions, coverage.misconceptions)
         return coverage
+
+    def _note_choices(self, text: str) -> None:
+        """Components the answer proposes that the case has a deep dive for, with the sentence (a
+        question about one, "do we have a feature store?", proposes nothing)."""
+        if self.state.stage is Stage.clarifying_requirements:
+            return
+        found = dict(self.state.choices)
+        proposals = [s for s in sentences(text) if not s.rstrip().endswith("?") and not negated(s)]
+        for dive in self.case.deep_dives:
+            if dive.id not in found:
+                said = [s for s in proposals if dive.stated_in(s)]
+                if said:
+                    found[dive.id] = said[0]
+        if found != self.state.choices:
+            self.state.choices = found
 
     def _enact(self, move: Move) -> list[Turn]:
         st = self.state.current
@@ -148,6 +176,8 @@ class Interview:
             st.rungs = {**st.rungs, move.idea: [*st.rungs.get(move.idea, []), move.rung]}  # type: ignore[list-item]
             st.probes += 1
         st.facts = [*st.facts, *move.facts]  # asked as a question, or inside an answer
+        if move.kind is not MoveKind.clarify:  # a question back keeps the dive open
+            self.state.diving = move.idea if move.rung is Rung.dive else None
         turns = [self._turn(move, self._speak(move))]
         if move.kind in (MoveKind.advance, MoveKind.wrap_up):
             self._grade_in_background(move.stage)
@@ -223,7 +253,9 @@ class Interview:
         assert following is not None, "the policy wraps up after the last stage"
         self.state.stage = following
         self.state.current.started_at = self.clock()
-        text = self.engine.template.ask(following, self.case, self._seed() + ":ask")
+        played = self.case.curveball(self.state.curveball)
+        change = played.change if played is not None and played.stage is following else None
+        text = self.engine.template.ask(following, self.case, self._seed() + ":ask", change=change)
         return self._turn(Move(kind=MoveKind.ask, stage=following), text)
 
     def scorecard(self) -> Scorecard:
@@ -246,7 +278,12 @@ class Interview:
                     prompt_version=judge.version,
                 )
             )
-        return build_scorecard(self.state.case, self.state.level, stages)
+        dives = [
+            DiveNote(choice=d.choice, question=d.question, look_for=d.look_for)
+            for d in self.case.deep_dives
+            if d.id in self.state.dived()
+        ]
+        return build_scorecard(self.state.case, self.state.level, stages, dives)
 
     def _turn(self, move: Move, spoken: Spoken | str) -> Turn:
         """An interviewer turn; a plain text is the template voice's."""
@@ -258,6 +295,8 @@ class Interview:
             text=spoken.text,
             move=move.kind,
             topic=move.topic,
+            idea=move.idea,
+            rung=move.rung,
             voice=spoken.voice,
             outcome=spoken.outcome,
             reason=spoken.reason,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -77,13 +78,16 @@ class TemplateVoice:
             random.Random(seed), "open", title=case.title, prompt=case.prompt.strip(), question=question
         )
 
-    def ask(self, stage: Stage, case: Case, seed: str, retry: bool = False) -> str:
-        key = "retry" if retry else "ask"
+    def ask(self, stage: Stage, case: Case, seed: str, retry: bool = False, change: str | None = None) -> str:
+        """A stage's opening question (again, after an empty answer); `change` is a curveball's
+        changed requirement, announced before the question."""
+        key = "retry" if retry else "curveball" if change else "ask"
         return self._pick(
             random.Random(seed),
             key,
             stage_title=_lower_first(stage.label),
             question=case.plan(stage).question,
+            change=" ".join((change or "").split()),
         )
 
     @staticmethod
@@ -94,6 +98,8 @@ class TemplateVoice:
             return "hint" if move.idea else "no_hint"
         if move.kind is MoveKind.probe and move.rung is Rung.challenge and not move.quote:
             return "challenge_unquoted"
+        if move.rung is Rung.dive and move.stage is list(Stage)[-1]:
+            return "dive_closing"
         if move.kind is MoveKind.probe:
             return (move.rung or Rung.prompt).value
         if move.kind is MoveKind.wrap_up and move.stage is not list(Stage)[-1]:
@@ -105,21 +111,32 @@ class TemplateVoice:
         plan = case.plan(move.stage)
         areas: dict[str, str] = _templates()["areas"]  # type: ignore[assignment]
         slots = {"stage_title": _lower_first(move.stage.label), "area": areas[move.stage.value]}
-        facts = {f.id: f.answer for f in case.requirements}
-        slots["facts"] = " ".join(facts[f] for f in move.facts)
+        slots["facts"] = _facts(case, move.facts)
         if move.time_left:
             slots["stage_minutes"] = f"{max(move.time_left.stage_minutes, 0):.0f}"
             slots["total_minutes"] = f"{max(move.time_left.total_minutes, 0):.0f}"
         for idea in plan.ideas:
             if idea.id == move.idea:
                 slots |= {"hint": idea.hint, "idea_question": idea.question}
+        for dive in case.deep_dives:
+            if dive.id == move.idea:
+                slots |= {"choice": dive.choice, "dive_question": dive.question}
         slots["said"] = literal(move.quote or "")  # the candidate's words, shown as typed
         return slots
 
     @staticmethod
     def _pick(rng: random.Random, key: str, **slots: str) -> str:
         variants: list[str] = _templates()[key]  # type: ignore[assignment]
-        return rng.choice(variants).format_map(_Slots(slots))
+        return re.sub(r"[ \t]+\n", "\n", rng.choice(variants).format_map(_Slots(slots)))
+
+
+def _facts(case: Case, ids: list[str]) -> str:
+    """The requirement sheet's answers to what was asked: one as a sentence, several as a list, each
+    under what it answers, so a question in three parts gets three answers, not one block."""
+    answers = {f.id: " ".join(f.answer.split()) for f in case.requirements}
+    if len(ids) == 1:
+        return answers[ids[0]]
+    return "\n\n" + "\n".join(f"- **{i.replace('_', ' ').capitalize()}:** {answers[i]}" for i in ids)
 
 
 class _Slots(dict[str, str]):

@@ -179,7 +179,8 @@ class Case(Strict):
     @model_validator(mode="after")
     def _unique_ids(self) -> Case:
         """Probes, hints and dives are recorded per id: one id names one thing in the whole case."""
-        ids = [i.id for plan in self.stages.values() for i in [*plan.ideas, *plan.depth, *plan.misconceptions]]
+        plans = self.stages.values()
+        ids = [i.id for plan in plans for i in [*plan.ideas, *plan.depth, *plan.misconceptions]]
         ids += [d.id for d in self.deep_dives] + [c.idea.id for c in self.curveballs]
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         if repeated:

@@ -8,6 +8,7 @@ close enough in meaning to one of the idea's phrasings. Every quote is a verbati
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Protocol
 
@@ -16,7 +17,7 @@ from common.ids import Stage
 from rubric.guard import addresses_grader
 
 if TYPE_CHECKING:
-    from knowledge.cases import Case, StagePlan
+    from knowledge.cases import Case, ExpectedIdea, Misconception
     from knowledge.embedding import Vectors
 
 #: where a sentence ends: a line break, or . ! ? ; before a space (so `p.comment`, `v1.2` and
@@ -137,7 +138,7 @@ class EmbeddingAssessor:
         count = len(units) - len(pairs)
         vectors = _with_pairs(minilm().embed(units[:count]), units[:count], pairs)
         plan = case.plan(stage)
-        idea_scores = _best_scores(vectors, _phrasing_bank(case.id, stage))
+        idea_scores = _best_scores(vectors, _bank(plan.ideas))
         met: dict[str, list[str]] = {}
         shallow: dict[str, list[str]] = {}
         for n, idea in enumerate(plan.ideas):
@@ -170,7 +171,7 @@ class EmbeddingAssessor:
         each unit's closest idea, the sentences first."""
         plan = case.plan(stage)
         count = len(sentence_vectors)
-        wrong_scores = _best_scores(sentence_vectors, _misconception_bank(case.id, stage))
+        wrong_scores = _best_scores(sentence_vectors, _bank(plan.misconceptions))
         idea_best = [score for _, score in idea_scores[:count]]
         out: dict[str, list[str]] = {}
         for n, item in enumerate(plan.misconceptions):
@@ -183,6 +184,11 @@ class EmbeddingAssessor:
             if quotes := [q for q in _in_order(units, hits) if not _NEGATION.search(q)]:
                 out[item.id] = quotes
         return out
+
+
+def negated(sentence: str) -> bool:
+    """Whether a sentence argues against what it names ("never shuffle", "no feature store")."""
+    return bool(_NEGATION.search(sentence))
 
 
 def _best_scores(vectors: Vectors, banks: list[Vectors]) -> list[tuple[int, float]]:
@@ -200,21 +206,14 @@ def _in_order(units: list[str], hits: set[int]) -> list[str]:
     return list(dict.fromkeys(units[i] for i in sorted(hits)))
 
 
-def _plan(case_id: str, stage: Stage) -> StagePlan:
-    from knowledge.cases import load_case
-
-    return load_case(case_id).plan(stage)
-
-
-@cache
-def _phrasing_bank(case_id: str, stage: Stage) -> list[Vectors]:
-    from knowledge.embedding import minilm
-
-    return [minilm().embed([i.text, *i.phrasings, *i.styled]) for i in _plan(case_id, stage).ideas]
+def _bank(items: Sequence[ExpectedIdea | Misconception]) -> list[Vectors]:
+    """Per item, its text and phrasings embedded (once per distinct item: the plan an interview sees
+    depends on its level and curveball, so items, not stages, are the cache's key)."""
+    return [_embedded((i.text, *i.phrasings, *i.styled)) for i in items]
 
 
 @cache
-def _misconception_bank(case_id: str, stage: Stage) -> list[Vectors]:
+def _embedded(texts: tuple[str, ...]) -> Vectors:
     from knowledge.embedding import minilm
 
-    return [minilm().embed([m.text, *m.phrasings, *m.styled]) for m in _plan(case_id, stage).misconceptions]
+    return minilm().embed(list(texts))

@@ -72,12 +72,24 @@ class StageScore(Strict):
     """Points the stage lost because ideas came only after help (hints, pointed questions, told)."""
     raw: float = Field(ge=1, le=4)
     """The unrounded score."""
+    outline: list[str] = []
+    """What a strong answer to the stage covers, one line per expected idea: shown after the attempt
+    (the scorecard, a graded answer), never during the interview."""
+
+
+class DiveNote(Strict):
+    """A deep dive the interviewer asked, and what a strong answer to it covers."""
+
+    choice: str
+    question: str
+    look_for: list[str]
 
 
 class Scorecard(Strict):
     case: CaseId
     level: Level
     stages: list[StageScore]
+    dives: list[DiveNote] = []
     overall: float
     recommendation: Recommendation
     hint_penalty: float
@@ -120,7 +132,15 @@ def score_stage(
         hints=hints,
         help_cost=round(max(0.0, unaided - raw), 3),
         raw=round(raw, 3),
+        outline=[_first_sentence(i.text) for i in plan.ideas],
     )
+
+
+def _first_sentence(text: str) -> str:
+    """An idea's first sentence: its point, without the elaboration."""
+    flat = " ".join(text.split())
+    end = re.search(r"[.!?](\s|$)", flat)
+    return flat[: end.start() + 1] if end else flat
 
 
 def _raw(scores: list[CriterionScore], coverage: Coverage) -> float:
@@ -228,12 +248,15 @@ def recommend(level: Level, overall: float) -> Recommendation:
     return Recommendation.strong_no_hire
 
 
-def build_scorecard(case: CaseId, level: Level, stages: list[StageScore]) -> Scorecard:
+def build_scorecard(
+    case: CaseId, level: Level, stages: list[StageScore], dives: list[DiveNote] | None = None
+) -> Scorecard:
     overall = round(sum(s.raw for s in stages) / len(stages), 3) if stages else 1.0
     return Scorecard(
         case=case,
         level=level,
         stages=stages,
+        dives=dives or [],
         overall=overall,
         recommendation=recommend(level, overall),
         hint_penalty=round(sum(s.help_cost for s in stages), 3),

@@ -10,15 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from common.errors import ContentError
+from common.ids import Level
 from knowledge.cases import CASES_DIR, Case, load_case_file
 from rubric.schema import RUBRIC_FILE, Rubric, load_rubric
 
 
 def case_problems(case: Case, rubric: Rubric, where: Path) -> Iterator[str]:
-    for stage, plan in case.stages.items():
+    for stage, plan in case.for_candidate(Level.staff).stages.items():
         allowed = rubric.stages[stage].criterion_ids()
         ids = [i.id for i in [*plan.ideas, *plan.misconceptions]]
-        for idea in plan.ideas:
+        curveballs = [c.idea for c in case.curveballs if c.stage is stage]
+        for idea in [*plan.ideas, *curveballs]:
             if idea.criterion not in allowed:
                 yield (
                     f"{where}: {stage.value}.{idea.id}: unknown criterion {idea.criterion!r}"

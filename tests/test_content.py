@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from common.ids import Stage, Topic
+from common.ids import Level, Stage, Topic
 from interviewer.voices import PROMPTS_DIR
 from knowledge.cases import CASES_DIR, available_cases, load_case
 from knowledge.index import NOTES_DIR
@@ -105,12 +105,13 @@ _VERDICTS = r"\b(wrong|worr\w*|mistake|flaw\w*|distort\w*|bad|incorrect|misconce
 
 
 def _ideas() -> list[tuple[str, object]]:
+    """Every expected idea: for every level, and the adjustments curveballs call for."""
     return [
         (f"{case_id}:{idea.id}", idea)
         for case_id in available_cases()
-        for plan in load_case(case_id).stages.values()
+        for plan in load_case(case_id).for_candidate(Level.staff).stages.values()
         for idea in plan.ideas
-    ]
+    ] + [(f"{c}:{b.idea.id}", b.idea) for c in available_cases() for b in load_case(c).curveballs]
 
 
 @pytest.mark.parametrize("case_id", available_cases())

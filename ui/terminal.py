@@ -82,6 +82,14 @@ def print_scorecard(card: Scorecard) -> None:
         table.add_row(s.stage.label, f"{s.score}/4", ", ".join(g.value for g in s.gaps) or "-", str(s.hints))
     console.print(table)
     console.print(f"Overall {card.overall:.2f}/4 → [bold]{card.recommendation.value}[/]")
+    for s in card.stages:
+        console.print(Text(f"\n{s.stage.label}: {s.score}/4", style="bold"))
+        console.print(Text(s.feedback))
+        console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in s.outline)))
+    for dive in card.dives:
+        console.print(Text(f"\nDeep dive: {dive.choice}", style="bold"))
+        console.print(Text(f"{dive.question}\nA strong answer covers:"))
+        console.print(Text("\n".join(f"  - {point}" for point in dive.look_for)))
 
 
 def print_stage_score(score: StageScore) -> None:
@@ -93,6 +101,7 @@ def print_stage_score(score: StageScore) -> None:
     console.print(table)
     console.print(f"Gaps: {', '.join(g.value for g in score.gaps) or 'none'}")
     console.print(Text(score.feedback))
+    console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in score.outline)))
 
 
 def print_chunks(chunks: list[Chunk]) -> None:

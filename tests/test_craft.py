@@ -1,0 +1,164 @@
+"""Interviewing craft: depth by level, a curveball at senior and staff, and deep dives that follow
+the candidate's own design."""
+
+from __future__ import annotations
+
+from common.ids import CaseId, Level, Stage
+from interviewer.engine import Engine
+from interviewer.models import MoveKind, Rung, Turn
+from interviewer.policy import PolicyConfig
+from interviewer.script import Script, ScriptedStage, play
+from interviewer.session import Interview
+from interviewer.store import Store
+from knowledge.cases import available_cases, load_case
+from rubric.assessors import EmbeddingAssessor
+from rubric.grading import grade_answer
+
+from .helpers import strong_script
+
+ADS = CaseId.ad_click_prediction
+NO_CURVEBALL = PolicyConfig(curveballs=False)
+
+
+def _played(store: Store, engine: Engine, script: Script, config: PolicyConfig = NO_CURVEBALL) -> Interview:
+    interview = Interview.start(script.case, script.level, store, engine, config=config)
+    play(interview, script)
+    return interview
+
+
+def _ids(case_id: CaseId, level: Level | None, stage: Stage) -> set[str]:
+    return {i.id for i in load_case(case_id).for_candidate(level).plan(stage).ideas}
+
+
+def _asked(interview: Interview, stage: Stage) -> list[Turn]:
+    return [t for t in interview.turns if t.stage is stage and t.move in (MoveKind.probe, MoveKind.hint)]
+
+
+# ---------------------------------------------------------------- depth by level
+
+
+def test_depth_ideas_are_expected_only_at_their_level() -> None:
+    assert "delayed_label_maturity" not in _ids(ADS, Level.mid, Stage.model_development)
+    assert "delayed_label_maturity" in _ids(ADS, Level.senior, Stage.model_development)
+    assert "conversion_head_for_ocpm" not in _ids(ADS, Level.senior, Stage.framing)
+    assert "conversion_head_for_ocpm" in _ids(ADS, Level.staff, Stage.framing)
+    assert _ids(ADS, None, Stage.framing) == {i.id for i in load_case(ADS).plan(Stage.framing).ideas}
+
+
+def test_every_case_asks_more_of_senior_and_staff_candidates() -> None:
+    for case_id in available_cases():
+        case = load_case(case_id)
+        levels = [i.level for plan in case.stages.values() for i in plan.depth]
+        assert len(levels) >= 2, case_id
+        assert Level.staff in levels, case_id
+
+
+def test_one_answer_graded_alone_is_held_to_no_level() -> None:
+    """`mlsd grade` knows no level: a depth idea neither counts for nor against the answer."""
+    case = load_case(ADS)
+    text = " ".join(i.phrasings[0] for i in case.plan(Stage.framing).ideas)
+    score = grade_answer(EmbeddingAssessor(), "offline", ADS, Stage.framing, text, 20_000)
+    assert score.score >= 3
+    assert "conversion_head_for_ocpm" not in score.feedback
+
+
+def test_a_staff_candidate_earns_what_a_senior_is_not_asked_for(store: Store, engine: Engine) -> None:
+    depth = next(i for i in load_case(ADS).plan(Stage.framing).depth if i.id == "conversion_head_for_ocpm")
+    staff = strong_script(ADS).model_copy(update={"level": Level.staff})
+    with_depth = staff.model_copy(deep=True)
+    with_depth.stages[Stage.framing].answer += " " + depth.phrasings[1]
+    without, given = _played(store, engine, staff), _played(store, engine, with_depth)
+    senior = _played(store, engine, strong_script(ADS))
+    assert depth.id in {t.idea for t in _asked(without, Stage.framing)}, "a staff candidate is asked for it"
+    assert depth.id not in {t.idea for t in _asked(senior, Stage.framing)}, "a senior one is not"
+    assert depth.id in given.state.stages[Stage.framing].met
+    assert given.state.scorecard
+    assert without.state.scorecard
+    shown, missed = (
+        next(s for s in card.stages if s.stage is Stage.framing)
+        for card in (given.state.scorecard, without.state.scorecard)
+    )
+    assert shown.raw >= missed.raw
+    assert depth.text.strip() in missed.feedback
+    assert depth.text.strip() not in shown.feedback
+
+
+# ---------------------------------------------------------------- curveball
+
+
+def test_a_senior_interview_plays_a_curveball_and_judges_the_stage_on_the_adjustment(
+    store: Store, engine: Engine
+) -> None:
+    interview = _played(store, engine, strong_script(ADS), config=PolicyConfig())
+    played = load_case(ADS).curveball(interview.state.curveball)
+    assert played is not None
+    opening = next(t for t in interview.turns if t.move is MoveKind.ask and t.stage is played.stage)
+    assert " ".join(played.change.split()) in opening.text
+    assert played.idea.id in {i.id for i in interview.case.plan(played.stage).ideas}
+    asked = {t.idea for t in _asked(interview, played.stage)}
+    assert played.idea.id in asked, "a missed adjustment is probed"
+    others = [t for t in interview.turns if t.move is MoveKind.ask and t.stage is not played.stage]
+    assert not any(" ".join(played.change.split()) in t.text for t in others)
+
+
+def test_no_curveball_below_senior_or_when_turned_off(store: Store, engine: Engine) -> None:
+    mid = Interview.start(ADS, Level.mid, store, engine)
+    staff_off = Interview.start(ADS, Level.staff, store, engine, config=NO_CURVEBALL)
+    assert mid.state.curveball is None
+    assert staff_off.state.curveball is None
+    assert Interview.start(ADS, Level.staff, store, engine).state.curveball is not None
+
+
+def test_every_case_has_a_curveball_whose_change_states_no_adjustment() -> None:
+    for case_id in available_cases():
+        case = load_case(case_id)
+        assert case.curveballs, case_id
+        for ball in case.curveballs:
+            assert not ball.idea.said_in(ball.change), f"{case_id}:{ball.id} gives its adjustment away"
+
+
+# ---------------------------------------------------------------- deep dives
+
+
+def test_a_strong_answer_is_followed_into_a_component_it_proposed(store: Store, engine: Engine) -> None:
+    interview = _played(store, engine, strong_script(ADS))
+    dives = [t for t in interview.turns if t.rung is Rung.dive]
+    assert dives, "a strong candidate who proposed DCN and a feature store is dug into one of them"
+    case = load_case(ADS)
+    for turn in dives:
+        dive = next(d for d in case.deep_dives if d.id == turn.idea)
+        assert dive.question in turn.text
+        assert turn.stage is dive.stage
+    assert len({t.idea for t in dives}) == len(dives), "no dive is asked twice"
+    assert len({t.stage for t in dives}) == len(dives), "one dive per stage at most"
+
+
+def test_a_closing_dive_digs_into_a_component_and_credits_its_stage(store: Store, engine: Engine) -> None:
+    case = load_case(ADS)
+    plan = case.plan(Stage.deployment_serving)
+    serving = next(i for i in plan.ideas if i.id == "shared_features_and_logging")
+    script = Script(
+        case=ADS,
+        stages={
+            **{s: ScriptedStage(answer="I'm not sure yet.") for s in Stage},
+            Stage.deployment_serving: ScriptedStage(answer="I would put the model behind a feature store."),
+            Stage.monitoring: ScriptedStage(
+                answer="I'd watch dashboards.", replies={"default": serving.phrasings[1]}
+            ),
+        },
+    )
+    interview = _played(store, engine, script)
+    closing = [t for t in interview.turns if t.rung is Rung.dive]
+    assert [t.idea for t in closing] == ["dive_feature_store"]
+    assert closing[0].stage is Stage.monitoring
+    assert "feature store" in closing[0].text
+    assert serving.id in interview.state.stages[Stage.deployment_serving].met
+    assert interview.turns[-1].move is MoveKind.wrap_up
+
+
+def test_a_component_argued_against_or_asked_about_is_no_choice(store: Store, engine: Engine) -> None:
+    interview = Interview.start(ADS, Level.mid, store, engine)
+    interview.submit("What's the click window? And do we have a feature store?")
+    interview.submit("/skip")
+    interview.submit("I would not use a feature store here; a plain service is enough.")
+    assert interview.state.choices == {}
