@@ -58,6 +58,9 @@ class Move(Strict):
     """For `/time`: what is left of the stage's and the interview's budget."""
     assumption: str | None = None
     """For a question the requirement sheet cannot answer: the assumption that now holds."""
+    nth: int = 0
+    """How many earlier moves of the interview were of the same kind and rung: the template voice
+    turns to its next wording for each."""
 
 
 class TimeLeft(Strict):
@@ -144,6 +147,8 @@ class StageState(Strict):
     shallow: dict[str, list[str]] = {}
     """Expected ideas the candidate only touched."""
     misconceptions: dict[str, list[str]] = {}
+    corrected: dict[str, str] = {}
+    """Misconceptions challenged and then corrected, each with the idea whose making corrected it."""
     asserted: list[str] = []
     rungs: dict[str, list[Rung]] = {}
     """Ladder rungs already used, per idea."""
@@ -159,8 +164,10 @@ class StageState(Strict):
 
     def credit(self) -> dict[str, float]:
         """What each idea is worth by how it came: nothing once stated by the interviewer, part after
-        a hint or a pointed question on it, in full otherwise (unprompted, or after "what else?")."""
+        a hint or a pointed question on it or when it corrected a challenged misconception, in full
+        otherwise (unprompted, or after "what else?")."""
         helped = {i: HELPED for i, rungs in self.rungs.items() if {Rung.hint, Rung.prompt} & set(rungs)}
+        helped |= dict.fromkeys(self.corrected.values(), HELPED)  # made only once challenged
         return helped | dict.fromkeys(self.asserted, 0.0)
 
 

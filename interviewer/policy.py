@@ -54,9 +54,9 @@ class PolicyConfig:
     """At senior and staff level, play one of the case's curveballs (scripted evals turn it off: a
     script cannot answer a change it never heard)."""
     enough: float = 0.6
-    """The share of a stage's ideas made, core ones included, after which the interviewer asks one
-    open "what else?" at most and moves on: a strong answer is not grilled on minor omissions (they
-    become suggestions on the scorecard)."""
+    """The share of a stage's ideas made, core ones included, after which the stage counts as answered
+    strongly: only a missed crux idea is still asked about, then a deep dive may follow; minor
+    omissions become suggestions on the scorecard, not a "what else?"."""
 
 
 def pick_curveball(case: Case, level: Level, seed: str, config: PolicyConfig = PolicyConfig()) -> str | None:
@@ -164,8 +164,9 @@ def embedded_questions(text: str) -> list[str]:
 
 
 def _asked_inline(case: Case, state: SessionState, text: str) -> list[str]:
-    """Requirement facts that an answer's embedded questions ask about and this stage has not given."""
-    given = set(state.current.facts)
+    """Requirement facts that an answer's embedded questions ask about and no stage has given yet (a
+    fact already given is not pasted again for a passing or rhetorical question)."""
+    given = {f for st in state.stages.values() for f in st.facts}
     asked = [f for q in embedded_questions(text) for f in facts_asked(case, q)]
     return [f for f in dict.fromkeys(asked) if f not in given]
 
@@ -216,18 +217,34 @@ def _answer_move(
             asserted=asserted,
         )
     missed = missed_ideas(case, stage, st)
-    strong = not missed or _strong_enough(case, stage, st, config)
-    if strong and (dive := _open_dive(case, state)) is not None:  # follow the candidate's own design
-        return _dive(stage, dive, state, asserted)
-    if missed and strong:
-        idea = missed[0]
-        if Rung.pump not in _rungs_left(st, idea.id, config):  # the stage's one "what else?" is spent
-            return _move_on(case, state, asserted, left)
-        return Move(kind=MoveKind.probe, stage=stage, topic=idea.topic, idea=idea.id, rung=Rung.pump)
+    if not missed or _strong_enough(case, stage, st, config):
+        return _strong_stage(case, state, missed, asserted, config, left)
     if found := _next_rung(missed, st, config):
         idea, rung = found
         kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
         return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung, asserted=asserted)
+    return _move_on(case, state, asserted, left)
+
+
+def _strong_stage(
+    case: Case,
+    state: SessionState,
+    missed: list[ExpectedIdea],
+    asserted: list[str],
+    config: PolicyConfig,
+    left: TimeLeft | None,
+) -> Move:
+    """A stage answered strongly: a missed crux idea is still asked about (openly, then pointedly,
+    never with a hint), then the interviewer follows the candidate into a component they proposed;
+    minor omissions are left to the scorecard's suggestions, not a "what else?"."""
+    st = state.current
+    crux = [i for i in missed if must_probe(i)]
+    found = _next_rung(crux, st, config)
+    if found is not None and found[1] is not Rung.hint:
+        idea, rung = found
+        return Move(kind=MoveKind.probe, stage=state.stage, topic=idea.topic, idea=idea.id, rung=rung)
+    if (dive := _open_dive(case, state)) is not None:  # follow the candidate's own design
+        return _dive(state.stage, dive, state, asserted)
     return _move_on(case, state, asserted, left)
 
 

@@ -150,9 +150,25 @@ class Interview:
         st = self.state.stages[stage]
         coverage = self.engine.assessor.assess(self.case, stage, text)
         st.met = _merge(st.met, coverage.met)
-        st.shallow = _merge(st.shallow, {k: v for k, v in coverage.shallow.items() if k not in st.met})
+        st.shallow = {k: v for k, v in _merge(st.shallow, coverage.shallow).items() if k not in st.met}
         st.misconceptions = _merge(st.misconceptions, coverage.misconceptions)
+        self._settle_challenges(stage, coverage)
         return coverage
+
+    def _settle_challenges(self, stage: Stage, coverage: Coverage) -> None:
+        """A challenged misconception that the answer to the challenge corrects (it makes an idea of
+        the same topic, and does not state the mistake again) no longer sinks the stage: the idea
+        counts in part, as after a pointed question, and the feedback says it was corrected."""
+        st = self.state.stages[stage]
+        plan = self.case.plan(stage)
+        for wrong in plan.misconceptions:
+            challenged = Rung.challenge in st.rungs.get(wrong.id, [])
+            if not challenged or wrong.id not in st.misconceptions or wrong.id in coverage.misconceptions:
+                continue
+            fix = next((i for i in plan.ideas if i.topic == wrong.topic and i.id in coverage.met), None)
+            if fix is not None and wrong.topic is not None:
+                st.misconceptions = {k: v for k, v in st.misconceptions.items() if k != wrong.id}
+                st.corrected = {**st.corrected, wrong.id: fix.id}
 
     def _note_choices(self, text: str) -> None:
         """Components the answer proposes that the case has a deep dive for, with the sentence (a
@@ -233,6 +249,11 @@ class Interview:
         return self._executor
 
     def _speak(self, move: Move) -> Spoken:
+        same = [
+            t for t in self.turns if t.role == "interviewer" and (t.move, t.rung) == (move.kind, move.rung)
+        ]
+        move = move.model_copy(update={"nth": len(same)})
+
         def unsaid() -> list[ExpectedIdea]:
             return missed_ideas(self.case, move.stage, self.state.stages[move.stage])
 
@@ -254,8 +275,12 @@ class Interview:
         self.state.stage = following
         self.state.current.started_at = self.clock()
         played = self.case.curveball(self.state.curveball)
-        change = played.change if played is not None and played.stage is following else None
-        text = self.engine.template.ask(following, self.case, self._seed() + ":ask", change=change)
+        if played is not None and played.stage is following:
+            text = self.engine.template.ask(
+                following, self.case, self._seed() + ":ask", change=played.change, question=played.question
+            )
+        else:
+            text = self.engine.template.ask(following, self.case, self._seed() + ":ask")
         return self._turn(Move(kind=MoveKind.ask, stage=following), text)
 
     def scorecard(self) -> Scorecard:
@@ -274,6 +299,7 @@ class Interview:
                     criteria=rubric.stages[stage].criterion_ids(),
                     credit=st.credit(),
                     hints=st.hints(),
+                    corrected=list(st.corrected),
                     provider=self.state.provider,
                     prompt_version=judge.version,
                 )

@@ -67,26 +67,35 @@ class TemplateVoice:
     def text(self, move: Move, case: Case, seed: str) -> str:
         rng = random.Random(seed)
         slots = self._slots(move, case)
-        text = self._pick(rng, self._key(move), **slots)
+        text = self._pick(rng, self._key(move), move.nth, **slots)
         if move.facts and move.kind is not MoveKind.clarify:  # questions asked inside an answer
-            return self._pick(rng, "inline_facts", **slots) + "\n\n" + text
+            return self._pick(rng, "inline_facts", move.nth, **slots) + "\n\n" + text
         return text
 
     def opening(self, case: Case, seed: str) -> str:
         question = case.plan(Stage.clarifying_requirements).question
         return self._pick(
-            random.Random(seed), "open", title=case.title, prompt=case.prompt.strip(), question=question
+            random.Random(seed), "open", 0, title=case.title, prompt=case.prompt.strip(), question=question
         )
 
-    def ask(self, stage: Stage, case: Case, seed: str, retry: bool = False, change: str | None = None) -> str:
+    def ask(
+        self,
+        stage: Stage,
+        case: Case,
+        seed: str,
+        retry: bool = False,
+        change: str | None = None,
+        question: str | None = None,
+    ) -> str:
         """A stage's opening question (again, after an empty answer); `change` is a curveball's
-        changed requirement, announced before the question."""
+        changed requirement, announced before the question (`question`, when the change rewords it)."""
         key = "retry" if retry else "curveball" if change else "ask"
         return self._pick(
             random.Random(seed),
             key,
+            stage.number,  # each stage opens with the next variant
             stage_title=_lower_first(stage.label),
-            question=case.plan(stage).question,
+            question=question or case.plan(stage).question,
             change=" ".join((change or "").split()),
         )
 
@@ -125,9 +134,12 @@ class TemplateVoice:
         return slots
 
     @staticmethod
-    def _pick(rng: random.Random, key: str, **slots: str) -> str:
+    def _pick(rng: random.Random, key: str, nth: int, **slots: str) -> str:
+        """A variant picked by the seed, then the next ones in turn as the same kind of move comes
+        again (`nth`), so the interviewer does not say the same sentence twice in a row."""
         variants: list[str] = _templates()[key]  # type: ignore[assignment]
-        return re.sub(r"[ \t]+\n", "\n", rng.choice(variants).format_map(_Slots(slots)))
+        chosen = variants[(rng.randrange(len(variants)) + nth) % len(variants)]
+        return re.sub(r"[ \t]+\n", "\n", chosen.format_map(_Slots(slots)))
 
 
 def _facts(case: Case, ids: list[str]) -> str:

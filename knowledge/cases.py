@@ -146,6 +146,9 @@ class Curveball(Strict):
     """What changes, stated as a fact (never the adjustment it calls for)."""
     idea: ExpectedIdea
     """The adjustment a strong candidate makes, an expected idea of `stage` once the change is played."""
+    question: str | None = None
+    """The stage's opening question as the change leaves it, where the usual one states a figure the
+    change replaces."""
 
     @field_validator("stage")
     @classmethod

@@ -167,12 +167,19 @@ class EmbeddingAssessor:
         idea_scores: list[tuple[int, float]],
     ) -> dict[str, list[str]]:
         """Sentences that state a misconception as the plan: close to it, closer than to any idea by
-        `margin`, and not negated ("never shuffle" is not the shuffled split). `idea_scores` holds
-        each unit's closest idea, the sentences first."""
+        `margin` (an idea of any stage: "retrain daily" in model development is the deployment
+        stage's point, not the weekly retrain), and not negated ("never shuffle" is not the shuffled
+        split). `idea_scores` holds each unit's closest idea of this stage, the sentences first."""
         plan = case.plan(stage)
         count = len(sentence_vectors)
         wrong_scores = _best_scores(sentence_vectors, _bank(plan.misconceptions))
-        idea_best = [score for _, score in idea_scores[:count]]
+        elsewhere = [idea for other in case.stages if other is not stage for idea in case.plan(other).ideas]
+        idea_best = [
+            max(here, there)
+            for (_, here), (_, there) in zip(
+                idea_scores[:count], _best_scores(sentence_vectors, _bank(elsewhere)), strict=True
+            )
+        ]
         out: dict[str, list[str]] = {}
         for n, item in enumerate(plan.misconceptions):
             hits = {

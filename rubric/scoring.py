@@ -10,7 +10,7 @@ by itself. Gaps are what is wrong or centrally missing; thin or minor points bec
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import Field
@@ -108,6 +108,7 @@ def score_stage(
     criteria: list[str],
     credit: Mapping[str, float] | None = None,
     hints: int = 0,
+    corrected: Sequence[str] = (),
     provider: str = "offline",
     prompt_version: str = "",
 ) -> StageScore:
@@ -126,7 +127,7 @@ def score_stage(
         criteria=scores,
         gaps=gaps,
         suggestions=suggestions,
-        feedback=_feedback(case, stage, coverage, credit),
+        feedback=_feedback(case, stage, coverage, credit, corrected),
         provider=provider,
         prompt_version=prompt_version,
         hints=hints,
@@ -221,19 +222,23 @@ def _gaps(
     return list(dict.fromkeys(gaps)), suggestions
 
 
-def _feedback(case: Case, stage: Stage, coverage: Coverage, credit: Mapping[str, float]) -> str:
+def _feedback(
+    case: Case, stage: Stage, coverage: Coverage, credit: Mapping[str, float], corrected: Sequence[str] = ()
+) -> str:
     plan = case.plan(stage)
     made = [i for i in plan.ideas if i.id in coverage.met]
     lines = [f"Made {len(made)} of {len(plan.ideas)} expected points clearly."]
-    lines += [
-        f'Done well: "{one_line(coverage.met[i.id][0], QUOTE_CHARS)}"'
-        for i in made
-        if credit.get(i.id, 1.0) >= 1.0
-    ]
-    lines += [f"Go deeper: {i.text.strip()}" for i in plan.ideas if i.id in coverage.shallow]
+    if coverage.misconceptions:
+        lines.append("Scored 1 of 4: the answer states a known mistake as its plan (see Careful below).")
+    quotes = [one_line(coverage.met[i.id][0], QUOTE_CHARS) for i in made if credit.get(i.id, 1.0) >= 1.0]
+    lines += [f'Done well: "{q}"' for q in dict.fromkeys(quotes)]
+    thin = [i for i in plan.ideas if i.id in coverage.shallow and i.id not in coverage.met]
+    lines += [f"Go deeper: {i.text.strip()}" for i in thin]
     lines += [f"Not discussed: {i.text.strip()}" for i in plan.ideas if _worth(i.id, coverage, {}) == 0]
     wrong = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
     lines += [f"Careful: {m.correction.strip()}" for m in wrong]
+    fixed = [m for m in plan.misconceptions if m.id in corrected]
+    lines += [f"Corrected when asked: {m.correction.strip()}" for m in fixed]
     return "\n".join(lines)
 
 

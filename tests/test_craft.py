@@ -3,6 +3,8 @@ the candidate's own design."""
 
 from __future__ import annotations
 
+import re
+
 from common.ids import CaseId, Level, Stage
 from interviewer.engine import Engine
 from interviewer.models import MoveKind, Rung, Turn
@@ -69,8 +71,13 @@ def test_a_staff_candidate_earns_what_a_senior_is_not_asked_for(store: Store, en
     with_depth.stages[Stage.framing].answer += " " + depth.phrasings[1]
     without, given = _played(store, engine, staff), _played(store, engine, with_depth)
     senior = _played(store, engine, strong_script(ADS))
-    assert depth.id in {t.idea for t in _asked(without, Stage.framing)}, "a staff candidate is asked for it"
-    assert depth.id not in {t.idea for t in _asked(senior, Stage.framing)}, "a senior one is not"
+    assert depth.id in {i.id for i in without.case.plan(Stage.framing).ideas}, "expected of staff"
+    assert depth.id not in {i.id for i in senior.case.plan(Stage.framing).ideas}, "not of a senior"
+    assert senior.state.scorecard
+    assert (
+        depth.text.strip()
+        not in next(s for s in senior.state.scorecard.stages if s.stage is Stage.framing).feedback
+    )
     assert depth.id in given.state.stages[Stage.framing].met
     assert given.state.scorecard
     assert without.state.scorecard
@@ -162,3 +169,49 @@ def test_a_component_argued_against_or_asked_about_is_no_choice(store: Store, en
     interview.submit("/skip")
     interview.submit("I would not use a feature store here; a plain service is enough.")
     assert interview.state.choices == {}
+
+
+_FIGURE = re.compile(r"(\d[\d,.]*)\s*(ms|milliseconds?|queries|requests|loads|qps)\b", re.IGNORECASE)
+
+
+def test_a_curveball_never_leaves_the_stage_question_stating_the_old_figure() -> None:
+    """A question that says "within 150 ms" right after the budget dropped to 75 ms contradicts it."""
+    for case_id in available_cases():
+        case = load_case(case_id)
+        for ball in case.curveballs:
+            question = ball.question or case.plan(ball.stage).question
+            new = {_unit(u): n for n, u in _FIGURE.findall(" ".join(ball.change.split()))}  # the last wins
+            for number, unit in _FIGURE.findall(question):
+                assert new.get(_unit(unit), number) == number, f"{case_id}:{ball.id}: {question}"
+
+
+def _unit(word: str) -> str:
+    return "ms" if word.lower().startswith("m") else word.lower()[:2]
+
+
+def test_a_mistake_corrected_when_challenged_no_longer_sinks_the_stage(store: Store, engine: Engine) -> None:
+    case = load_case(ADS)
+    plan = case.plan(Stage.data_preparation)
+    wrong = next(m for m in plan.misconceptions if m.topic and m.topic.value == "data_leakage")
+    right = next(i for i in plan.ideas if i.topic == wrong.topic)
+    answer = f"{plan.ideas[0].phrasings[0]} {wrong.phrasings[0]}"
+    stubborn = Script(case=ADS, stages={Stage.data_preparation: ScriptedStage(answer=answer)})
+    corrects = Script(
+        case=ADS,
+        stages={
+            Stage.data_preparation: ScriptedStage(answer=answer, replies={"data_leakage": right.phrasings[0]})
+        },
+    )
+    kept, fixed = _played(store, engine, stubborn), _played(store, engine, corrects)
+    assert wrong.id in kept.state.stages[Stage.data_preparation].misconceptions
+    st = fixed.state.stages[Stage.data_preparation]
+    assert st.corrected == {wrong.id: right.id}
+    assert kept.state.scorecard
+    assert fixed.state.scorecard
+    before, after = (
+        next(s for s in card.stages if s.stage is Stage.data_preparation)
+        for card in (kept.state.scorecard, fixed.state.scorecard)
+    )
+    assert before.score == 1
+    assert after.score >= 2
+    assert "Corrected when asked" in after.feedback
