@@ -52,13 +52,25 @@ def normalise(text: str) -> str:
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
 
 
-def checked_answer(text: str, max_chars: int) -> str:
-    """The normalised answer, or a clear error when it is longer than `max_chars` (nothing is kept)."""
+#: the longest answer in tokens (tiktoken), whatever its script (`Settings.max_answer_tokens`)
+MAX_ANSWER_TOKENS = 6_000
+
+
+def checked_answer(text: str, max_chars: int, max_tokens: int = MAX_ANSWER_TOKENS) -> str:
+    """The normalised answer, or a clear error when it is longer than `max_chars` characters or
+    `max_tokens` tokens (nothing is kept)."""
+    from common.tokens import count_tokens
+
     text = normalise(text)
     if len(text) > max_chars:
         raise InputError(
             f"Answers are limited to {max_chars:,} characters; this one has {len(text):,}. "
             "Nothing was kept: shorten it and send it again."
+        )
+    if len(text) > max_tokens and (tokens := count_tokens(text)) > max_tokens:  # a token holds 1+ chars
+        raise InputError(
+            f"Answers are limited to {max_tokens:,} tokens (about {max_tokens * 3 // 4:,} English words); "
+            f"this one has {tokens:,}. Nothing was kept: shorten it and send it again."
         )
     return text
 
