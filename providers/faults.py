@@ -70,6 +70,7 @@ class FaultServer:
         self.requests: list[dict[str, Any]] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
+        self._counts: dict[Fault, int] = {}
         self._httpd = _Server(("127.0.0.1", port), _Handler)
         self._httpd.owner = self
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
@@ -96,6 +97,12 @@ class FaultServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def count(self, fault: Fault) -> int:
+        """How many requests this fault has answered so far, this one included."""
+        with self._lock:
+            self._counts[fault] = self._counts.get(fault, 0) + 1
+            return self._counts[fault]
 
     def record(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> int:
         with self._lock:
@@ -158,7 +165,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(429, error, {"Retry-After": "30"})
 
     def _rate_limited_brief(self, body: dict[str, Any], streamed: bool, n: int) -> None:
-        if n % 2:
+        if self.server.owner.count(Fault.rate_limited_brief) % 2:
             headers = {"Retry-After": "1", "retry-after-ms": "20"}
             self._json(429, _error("Rate limit reached.", "rate_limit_exceeded"), headers)
         else:

@@ -37,11 +37,22 @@ class ReplyLimits:
 
 def http_client(limits: ReplyLimits, timeout_s: float) -> httpx2.Client:
     """An httpx client for the openai SDK (as its default one: redirects followed, pooled)."""
-    return httpx2.Client(
+    return _Client(
         transport=GuardedTransport(limits),
         timeout=httpx2.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
         follow_redirects=True,
     )
+
+
+class _Client(httpx2.Client):
+    """Closes its pooled connections when dropped, as the SDK's own client does."""
+
+    def __del__(self) -> None:
+        try:
+            if not self.is_closed:
+                self.close()
+        except Exception:  # during interpreter shutdown, anything may be gone already
+            pass
 
 
 class GuardedTransport(httpx2.BaseTransport):
