@@ -141,7 +141,7 @@ class Interview:
 
     def _within_turn_cap(self, text: str) -> None:
         cap = self.engine.limits.session_turns
-        if text != "/end" and sum(t.role == "candidate" for t in self.turns) >= cap:
+        if text.lower() != "/end" and sum(t.role == "candidate" for t in self.turns) >= cap:
             raise InputError(
                 f"This interview has reached its limit of {cap:,} answers. Nothing was kept: "
                 "type /end to finish it and see the scorecard."

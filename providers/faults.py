@@ -64,9 +64,16 @@ class FaultServer:
     change while it runs (`server.fault = …`); `requests` holds every request it was sent."""
 
     def __init__(
-        self, fault: Fault | str = Fault.none, hang_s: float = 30.0, port: int = 0, token_s: float = 0.002
+        self,
+        fault: Fault | str = Fault.none,
+        hang_s: float = 30.0,
+        port: int = 0,
+        token_s: float = 0.002,
+        delay_s: float = 0.0,
     ) -> None:
-        self.fault, self.hang_s, self.token_s = Fault(fault), hang_s, token_s
+        """`token_s`: the pause between streamed events; `delay_s`: before a good completion (a slow
+        grader, for tests that stop a process while it waits)."""
+        self.fault, self.hang_s, self.token_s, self.delay_s = Fault(fault), hang_s, token_s, delay_s
         self.requests: list[dict[str, Any]] = []
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -154,6 +161,7 @@ class _Handler(BaseHTTPRequestHandler):
         if streamed:
             self._events([*map(_chunk, _words(REPLY)), _chunk(None, finish="stop"), "[DONE]"])
         else:
+            self.server.owner.stopping.wait(self.server.owner.delay_s)
             self._completion(json.dumps({"met": [], "misconceptions": []}))
 
     def _timeout(self, body: dict[str, Any], streamed: bool, n: int) -> None:
