@@ -42,14 +42,23 @@ _PATTERNS = [
 _GRADER_DIRECTED = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 
 
+#: invisible characters that writing needs, kept: joiners (emoji sequences, Persian and Indic
+#: scripts) and the direction marks of right-to-left text; every other format or control
+#: character is dropped (zero-width spaces, bidi overrides, byte-order marks, NUL)
+_KEPT = {"\u200c", "\u200d", "\u200e", "\u200f", "\u061c"}
+_INVISIBLE = dict.fromkeys(map(ord, _KEPT))
+
+
 def addresses_grader(sentence: str) -> bool:
-    return bool(_GRADER_DIRECTED.search(sentence))
+    return bool(_GRADER_DIRECTED.search(sentence.translate(_INVISIBLE)))  # "ig\u200dnore" is "ignore"
 
 
 def normalise(text: str) -> str:
-    """NFC, no control characters but newlines and tabs, no surrounding whitespace."""
+    """NFC, no control characters but newlines and tabs, no invisible characters but those that
+    writing needs (`_KEPT`), no surrounding whitespace."""
     text = unicodedata.normalize("NFC", text)
-    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+    kept = "".join(c for c in text if c in "\n\t" or c in _KEPT or unicodedata.category(c)[0] != "C")
+    return kept.strip() if kept.translate(_INVISIBLE).strip() else ""
 
 
 #: the longest answer in tokens (tiktoken), whatever its script (`Settings.max_answer_tokens`)
