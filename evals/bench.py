@@ -78,8 +78,12 @@ def load_turns(data: Path, sessions: int = 20, max_turns: int | None = None) -> 
     engine = build_engine(Settings(_env_file=None, data_dir=data))
     store = Store(f"sqlite:///{data / 'bench-load.sqlite3'}")
     people = load_personas()
-    warm = Interview.start(people[0].case, people[0].level, store, engine)  # the model loaded once
-    warm.submit("I would use a neural network.")
+    from common.ids import Stage
+    from knowledge.cases import load_case
+
+    for case in {people[n % len(people)].case for n in range(sessions)}:  # the model and phrasing banks
+        for stage in Stage:
+            engine.assessor.assess(load_case(case), stage, "I would use a neural network.")
     samples: list[list[float]] = [[] for _ in range(sessions)]
     played: list[Any] = [None] * sessions
     start = threading.Barrier(sessions)

@@ -165,11 +165,8 @@ def interview(
         session = Interview.start(
             case, level, store, engine, minutes=minutes, max_chars=settings.max_answer_chars
         )
-    print(
-        f"Interview {session.state.id}: `mlsd interview --resume {session.state.id}` goes on with it.",
-        file=sys.stderr,
-        flush=True,
-    )
+    if fmt is Format.text:  # (the JSON holds it as "session")
+        print(f"Interview {session.state.id}: `mlsd interview --resume {session.state.id}` goes on with it.")
     if scripted:
         play(session, scripted)
     elif fmt is Format.text or not session.finished:  # a finished one resumed for JSON: its grade
