@@ -64,6 +64,20 @@ class Settings(BaseSettings):
     """Start the local model server when needed (off when replaying cassettes)."""
     max_answer_chars: int = Field(default=20_000, gt=0)
     """The longest answer accepted in one turn."""
+    max_answer_tokens: int = Field(default=6_000, gt=0)
+    """The longest answer accepted in one turn, in tokens (tiktoken), whatever its script."""
+    max_session_turns: int = Field(default=150, gt=0)
+    """Candidate turns in one session; past it, only `/end` is taken."""
+    max_session_model_calls: int = Field(default=250, gt=0)
+    """Model calls in one session; past it, the offline voice and judge answer."""
+    max_session_model_tokens: int = Field(default=400_000, gt=0)
+    """Model tokens (sent and received) in one session; past it, the offline engine answers."""
+    reply_deadline_s: float = Field(default=60.0, gt=0)
+    """The longest one model reply may take from request to its last byte (a reply that never
+    ends is cut here; `timeout_s` bounds each wait for the next byte)."""
+    max_retry_wait_s: float = Field(default=2.0, ge=0)
+    """The longest server-asked wait (`Retry-After`) honoured before a retry; a longer one makes the
+    call fail at once, so the turn falls back instead of waiting."""
 
     @property
     def db_url(self) -> str:

@@ -65,6 +65,66 @@ def offline_turns(data: Path, rounds: int) -> Figures:
     return {"offline_turn_ms_p50": p50, "offline_turn_ms_p95": p95, "offline_turns_measured": len(samples)}
 
 
+def load_turns(data: Path, sessions: int = 20, max_turns: int | None = None) -> Figures:
+    """`sessions` offline interviews at once through the session API, one thread each, sharing one
+    engine and one SQLite store as the app's sessions do: each turn's latency under that load, and
+    whether every session's stored turns are exactly its own."""
+    from common.settings import Settings
+    from evals.personas import load_personas
+    from interviewer.engine import build_engine
+    from interviewer.session import Interview
+    from interviewer.store import Store
+
+    engine = build_engine(Settings(_env_file=None, data_dir=data))
+    store = Store(f"sqlite:///{data / 'bench-load.sqlite3'}")
+    people = load_personas()
+    from common.ids import Stage
+    from knowledge.cases import load_case
+
+    for case in {people[n % len(people)].case for n in range(sessions)}:  # the model and phrasing banks
+        for stage in Stage:
+            engine.assessor.assess(load_case(case), stage, "I would use a neural network.")
+    samples: list[list[float]] = [[] for _ in range(sessions)]
+    played: list[Any] = [None] * sessions
+    start = threading.Barrier(sessions)
+
+    def play(n: int) -> None:
+        persona = people[n % len(people)]
+        script = persona.script()
+        interview = Interview.start(persona.case, persona.level, store, engine)
+        played[n] = interview
+        start.wait()
+        while not interview.finished and (max_turns is None or len(samples[n]) < max_turns):
+            last = interview.turns[-1]
+            samples[n].append(_submit(interview, script.reply(last.stage, last.move, last.topic)))  # type: ignore[arg-type]
+
+    began = time.perf_counter()
+    threads = [threading.Thread(target=play, args=(n,)) for n in range(sessions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - began
+    lost = sum(_lost(store, interview) for interview in played)
+    p50, p95 = _ms([t for per in samples for t in per])
+    return {
+        "load_sessions": sessions,
+        "load_turn_ms_p50": p50,
+        "load_turn_ms_p95": p95,
+        "load_turns_measured": sum(map(len, samples)),
+        "load_turns_per_s": round(sum(map(len, samples)) / wall, 1),
+        "load_lost_or_mixed_turns": lost,
+    }
+
+
+def _lost(store: Any, interview: Any) -> int:
+    """Turns missing from (or foreign to) the session's stored transcript."""
+    found = store.load(interview.state.id)
+    stored = [t.model_dump() for t in found[1]] if found else []
+    mine = [t.model_dump() for t in interview.turns]
+    return int(sum(a != b for a, b in zip(stored, mine, strict=False))) + abs(len(stored) - len(mine))
+
+
 def offline_grades(rounds: int) -> Figures:
     from common.settings import Settings
     from evals.calibration import load_answers
@@ -488,6 +548,7 @@ def run(quick: bool = False) -> Figures:
         figures |= embeddings(rounds)
         figures |= ingest(data)  # into data/ingest: the LLM voice's notes come from that index
         figures |= offline_turns(data, rounds)
+        figures |= load_turns(data, 20, max_turns=5 if quick else None)  # beside the idle figures above
         figures |= offline_grades(rounds)
         figures |= llm_mode(data / "ingest", 2 if quick else 5)
         figures |= tokens(data / "ingest")

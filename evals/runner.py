@@ -7,6 +7,7 @@ file per case, so a prompt change gets its own recording instead of a silent mis
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -89,7 +90,8 @@ def run_suite(
     if suite == "personas":  # it measures the interviewer; grading quality is the calibration suite's
         engine = replace(engine, grader=engine.assessor)
     runner = _RUNNERS[suite]
-    recorder = _Recorder(suite, engine, record_mode) if recorded else None
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    recorder = _Recorder(suite, engine, record_mode, (key,)) if recorded else None
     cases, metrics = runner(engine, settings, recorder, progress or (lambda done, total: None), limit)
     return EvalReport(
         provenance=Provenance(
@@ -110,11 +112,16 @@ def run_suite(
 # ---------------------------------------------------------------- recording
 
 
+#: what an API key looks like; a recorded reply never keeps one (some servers repeat a bad key)
+KEY_SHAPED = re.compile(r"sk-[A-Za-z0-9_-]{16,}")
+
+
 class _Recorder:
-    def __init__(self, suite: str, engine: Engine, mode: str) -> None:
+    def __init__(self, suite: str, engine: Engine, mode: str, secrets: tuple[str, ...] = ()) -> None:
         versions = _slug(_versions(suite, engine))
         self.folder = CASSETTES / suite / engine.provider / _slug(engine.name) / versions
         self.mode, self.used = mode, set[str]()
+        self.secrets = [re.escape(s) for s in secrets if len(s) >= 8]
 
     def cassette(self, key: str) -> AbstractContextManager[Any]:
         import vcr
@@ -126,8 +133,22 @@ class _Recorder:
             match_on=["method", "scheme", "host", "port", "path", "body"],
             filter_headers=["authorization", "api-key", "openai-organization", "cookie", "x-stainless-os"],
             decode_compressed_response=True,
+            before_record_response=self._scrubbed,
         ).use_cassette(str(path))
         return tape
+
+    def _scrubbed(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The reply as recorded, with the key (or anything shaped like one) taken out of its body."""
+        body = response.get("body", {}).get("string")
+        pattern = re.compile("|".join([*self.secrets, KEY_SHAPED.pattern]))
+        try:
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
+        except UnicodeDecodeError:
+            return response  # not text: nothing a key could be read from
+        if isinstance(text, str) and pattern.search(text):
+            cleaned = pattern.sub("<redacted>", text)
+            response["body"]["string"] = cleaned.encode() if isinstance(body, bytes) else cleaned
+        return response
 
 
 def _tape(recorder: _Recorder | None, key: str) -> AbstractContextManager[Any]:
@@ -439,6 +460,7 @@ def _usage(engine: Engine) -> dict[str, float]:
         totals["input_tokens"] += sum(u.input_tokens for u in chat.usage)
         totals["output_tokens"] += sum(u.output_tokens for u in chat.usage)
         totals["model_calls"] += len(chat.usage)
+    totals["grader_fallbacks"] = float(getattr(engine.grader, "fallbacks", 0))  # answers graded offline
     return totals
 
 

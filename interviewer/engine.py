@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from common.errors import RetrievalError
 from common.ids import ProviderName
+from common.limits import Limits
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,8 @@ class Engine:
     stream: bool = True
     """Whether a model's reply streams as it is checked; off for the local model, whose replies the
     checks mostly replace, so they do not flash up and vanish."""
+    limits: Limits = field(default_factory=Limits)
+    """The caps on an answer and on a session's turns, model calls and model tokens."""
 
     @property
     def name(self) -> str:
@@ -53,6 +56,9 @@ class Engine:
 def build_chat(settings: Settings) -> ChatModel:
     """The chat model for the openai or local provider (the local server starts if it must)."""
     from providers.openai_chat import OpenAIChat
+    from providers.transport import ReplyLimits
+
+    reply = ReplyLimits(deadline_s=settings.reply_deadline_s, max_retry_wait_s=settings.max_retry_wait_s)
 
     if settings.provider is ProviderName.local:
         from providers.local import ALIAS, LocalServer
@@ -69,8 +75,11 @@ def build_chat(settings: Settings) -> ChatModel:
             provider="local",
             json_mode="json_object",
             server=server,
+            reply=reply,
         )
-    return OpenAIChat(settings.model, settings.api_key(), settings.openai_base_url, settings.timeout_s)
+    return OpenAIChat(
+        settings.model, settings.api_key(), settings.openai_base_url, settings.timeout_s, reply=reply
+    )
 
 
 def build_engine(
@@ -81,8 +90,11 @@ def build_engine(
     from rubric.llm_assessor import DeadlineAssessor, LLMAssessor
 
     template, offline = TemplateVoice(), EmbeddingAssessor()
+    limits = Limits.of(settings)
     if settings.provider is ProviderName.offline and chat is None:
-        return Engine("offline", assessor=offline, grader=offline, voice=template, template=template)
+        return Engine(
+            "offline", assessor=offline, grader=offline, voice=template, template=template, limits=limits
+        )
     chat = chat or build_chat(settings)
     retriever = retriever or IndexNotes(settings)
     voice = LLMVoice(chat, draft=template, retriever=retriever, prompts=settings.voice_prompts())
@@ -104,6 +116,7 @@ def build_engine(
         template=template,
         faithful=faithful,
         stream=settings.provider is not ProviderName.local,
+        limits=limits,
     )
 
 

@@ -186,6 +186,12 @@ class SessionState(Strict):
     """Questions the requirement sheet does not answer, and the assumption given for each."""
     handled: int = 0
     """How many stored turns the engine has already answered (resume picks up after these)."""
+    grading: bool = False
+    """A separate grader (an LLM) has stages to grade in the background; resume grades them again."""
+    model_calls: int = 0
+    """Model calls this session has made (voice, turn judge and grader), against its cap."""
+    model_tokens: int = 0
+    """Model tokens, sent and received, this session has spent, against its cap."""
     finished: bool = False
     scorecard: Scorecard | None = None
     self_scores: dict[Stage, int] = {}

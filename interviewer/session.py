@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from common.errors import InputError
 from common.ids import CaseId, Level, Stage
+from common.limits import Budget, spending
 from interviewer.models import Move, MoveKind, Rung, SessionState, Turn
 from interviewer.policy import (
     Intent,
@@ -54,6 +55,10 @@ class Interview:
         self._executor: ThreadPoolExecutor | None = None
         self.case: Case = load_case(state.case).for_candidate(state.level, state.curveball)
         self.voice = CheckedVoice(engine.voice, engine.template, engine.faithful, engine.stream)
+        limits = engine.limits
+        self.budget = Budget(
+            limits.session_model_calls, limits.session_model_tokens, state.model_calls, state.model_tokens
+        )
 
     @classmethod
     def start(
@@ -94,10 +99,26 @@ class Interview:
         if found is None:
             return None
         interview = cls(*found, store, engine, **kwargs)  # type: ignore[arg-type]
+        if not interview.turns:  # stopped before the opening question was stored
+            opening = engine.template.opening(interview.case, seed=interview.state.id)
+            ask = Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements)
+            interview._commit([interview._turn(ask, opening)])
         pending = interview.turns[interview.state.handled :]
         if pending and pending[-1].role == "candidate":
-            interview._respond(pending[-1].text)
+            with spending(interview.budget):
+                interview._respond(pending[-1].text)
+        interview._grade_again()
         return interview
+
+    def _grade_again(self) -> None:
+        """Stages whose background grading a stopped process left unfinished are graded again."""
+        if not self.state.grading or self._jobs:
+            return
+        closed = [s for s in Stage if s.number < self.state.stage.number or self.state.finished]
+        for stage in closed:
+            self._grade_in_background(stage)
+        if self.state.finished:
+            self._finalise_in_background()
 
     @property
     def finished(self) -> bool:
@@ -110,14 +131,24 @@ class Interview:
         self.on_token = on_token
         if self.state.finished:
             raise InputError("This interview has ended; start a new one to practise again.")
-        text = checked_answer(text, self.max_chars)
+        text = checked_answer(text, self.max_chars, self.engine.limits.answer_tokens)
+        self._within_turn_cap(text)
         if not text:
             retry = self.engine.template.ask(self.state.stage, self.case, self._seed(), retry=True)
             return [self._turn(Move(kind=MoveKind.ask, stage=self.state.stage, retry=True), retry)]
         turn = Turn(role="candidate", stage=self.state.stage, text=text)
         self.store.append(self.state.id, [turn])
         self.turns.append(turn)
-        return self._respond(text)
+        with spending(self.budget):
+            return self._respond(text)
+
+    def _within_turn_cap(self, text: str) -> None:
+        cap = self.engine.limits.session_turns
+        if text.lower() != "/end" and sum(t.role == "candidate" for t in self.turns) >= cap:
+            raise InputError(
+                f"This interview has reached its limit of {cap:,} answers. Nothing was kept: "
+                "type /end to finish it and see the scorecard."
+            )
 
     def _respond(self, text: str) -> list[Turn]:
         intent = classify(text, self.config)
@@ -213,10 +244,12 @@ class Interview:
         if self.engine.grader is self.engine.assessor or not answers:
             return
         text = "\n".join(answers)
+        self.state.grading = True
         self._jobs.append(self._pool().submit(self._grade_stage, stage, text))
 
     def _grade_stage(self, stage: Stage, text: str) -> None:
-        self._graded[stage] = self.engine.grader.assess(self.case, stage, text)
+        with spending(self.budget):
+            self._graded[stage] = self.engine.grader.assess(self.case, stage, text)
 
     def _finalise_in_background(self) -> None:
         if self._jobs:
@@ -226,6 +259,8 @@ class Interview:
         for job in self._jobs[:-1]:
             job.result()
         self.state.scorecard = self.scorecard()
+        self.state.grading = False
+        self._save_spending()
         self.store.append(self.state.id, [], self.state)
 
     def assess_self(self, scores: dict[Stage, int]) -> None:
@@ -330,9 +365,13 @@ class Interview:
 
     def _commit(self, turns: list[Turn]) -> list[Turn]:
         self.state.handled = len(self.turns) + len(turns)
+        self._save_spending()
         self.store.append(self.state.id, turns, self.state)
         self.turns.extend(turns)
         return turns
+
+    def _save_spending(self) -> None:
+        self.state.model_calls, self.state.model_tokens = self.budget.calls, self.budget.tokens
 
     def _seed(self) -> str:
         return f"{self.state.id}:{len(self.turns)}"

@@ -1,7 +1,11 @@
 """OpenAI or any OpenAI-compatible server, through LangChain's ChatOpenAI.
 
 Explicit timeouts; the SDK's own two retries (connection errors, 408/409/429/5xx) and no second
-retry layer; every SDK exception becomes a ProviderError naming what went wrong.
+retry layer; every SDK exception becomes a ProviderError naming what went wrong, never the server's
+own message (it may repeat the key). Under it, the HTTP client keeps a deadline on the whole reply
+and waits for no long `Retry-After` (`providers.transport`); a streamed reply is cut at a token cap
+(a server may ignore `max_tokens`) and must end as a finished reply. Every call is charged to the
+budget of the session it runs for (`common.limits`), and refused once that is spent.
 """
 
 from __future__ import annotations
@@ -9,8 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from common import limits
 from common.errors import ProviderError
 from providers import Message, Usage
+from providers.transport import MARK, ReplyLimits, http_client, retry_after
 
 if TYPE_CHECKING:
     from langchain_core.messages import BaseMessage
@@ -29,12 +35,16 @@ class OpenAIChat:
         provider: str = "openai",
         json_mode: str = "json_schema",
         server: LocalServer | None = None,
+        reply: ReplyLimits | None = None,
     ) -> None:
-        """`json_mode`: OpenAI's `json_schema`, or `json_object` with a schema (llama.cpp servers)."""
+        """`json_mode`: OpenAI's `json_schema`, or `json_object` with a schema (llama.cpp servers).
+        `reply`: the deadline, size and retry-wait limits of one reply."""
         from langchain_openai import ChatOpenAI
 
         self.name, self.json_mode, self.server = f"{provider}:{model}", json_mode, server
         self.json_max_tokens = max(max_tokens, 500)
+        self.stream_token_cap = 2 * max_tokens + 20
+        """A streamed reply is cut here: twice what was asked for (tokenisers differ)."""
         self.usage: list[Usage] = []
         self._client = ChatOpenAI(
             model=model,
@@ -46,6 +56,7 @@ class OpenAIChat:
             seed=7,
             stream_usage=True,
             extra_body={"max_tokens": max_tokens},
+            http_client=http_client(reply or ReplyLimits(), timeout_s),
         )
 
     def close(self) -> None:
@@ -54,19 +65,35 @@ class OpenAIChat:
             self.server.stop()
 
     def stream(self, messages: Sequence[Message]) -> Iterator[str]:
-        usage, text = None, ""
+        from common.tokens import count_tokens
+
+        budget = _budget()
+        usage, text, tokens, finished = None, "", 0, False
+        chunks = self._client.stream(_to_langchain(messages))
         try:
-            for chunk in self._client.stream(_to_langchain(messages)):
+            for chunk in chunks:
                 usage = _usage(chunk.usage_metadata) or usage
+                finished = finished or bool(chunk.response_metadata.get("finish_reason"))
                 if isinstance(chunk.content, str) and chunk.content:
                     text += chunk.content
+                    tokens += count_tokens(chunk.content)
+                    if tokens > self.stream_token_cap:
+                        raise ProviderError(f"reply cut at its cap of {self.stream_token_cap} tokens")
                     yield chunk.content
         except GeneratorExit:  # the reader stopped early: the prompt was still paid for
-            self.usage.append(usage or _estimate(messages, text))
+            self._spent(budget, usage or _estimate(messages, text))
+            raise
+        except ProviderError:
+            self._spent(budget, usage or _estimate(messages, text))
             raise
         except Exception as exc:  # the SDK raises many kinds; all become one
-            raise _wrapped(exc) from exc
-        self.usage.append(usage or _estimate(messages, text))
+            self._spent(budget, usage or _estimate(messages, text))
+            raise _wrapped(exc, mid_reply=bool(text)) from None  # its message may hold the key
+        finally:
+            getattr(chunks, "close", lambda: None)()  # a reply cut short stops the server's stream
+        self._spent(budget, usage or _estimate(messages, text))
+        if not finished:
+            raise ProviderError("the reply ended before it was finished")
 
     def complete(self, messages: Sequence[Message], json_schema: dict[str, Any] | None = None) -> str:
         client = self._client
@@ -78,13 +105,28 @@ class OpenAIChat:
             # helper, which raises on a truncated reply instead of letting us retry with the error
             body = {"max_tokens": self.json_max_tokens, "response_format": fmt}
             client = client.bind(extra_body=body)  # type: ignore[assignment]
+        budget = _budget()
         try:
             reply = client.invoke(_to_langchain(messages))
         except Exception as exc:
-            raise _wrapped(exc) from exc
+            self._spent(budget, _estimate(messages, ""))
+            raise _wrapped(exc) from None  # the SDK's message may quote the key
         text = reply.content if isinstance(reply.content, str) else ""
-        self.usage.append(_usage(getattr(reply, "usage_metadata", None)) or _estimate(messages, text))
+        self._spent(budget, _usage(getattr(reply, "usage_metadata", None)) or _estimate(messages, text))
         return text
+
+    def _spent(self, budget: limits.Budget | None, usage: Usage) -> None:
+        self.usage.append(usage)
+        if budget is not None:
+            budget.charge(usage.input_tokens + usage.output_tokens)
+
+
+def _budget() -> limits.Budget | None:
+    """The budget of the session this call is for, refusing the call when it is spent."""
+    budget = limits.current()
+    if budget is not None:
+        budget.check()
+    return budget
 
 
 def _to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
@@ -113,16 +155,56 @@ def _estimate(messages: Sequence[Message], reply: str) -> Usage:
     return Usage(input_tokens=sent, output_tokens=count_tokens(reply), estimated=True)
 
 
-def _wrapped(exc: Exception) -> ProviderError:
+def _wrapped(exc: Exception, mid_reply: bool = False) -> ProviderError:
+    """What went wrong, in our words: the SDK's message may quote the key or the server's page."""
     import openai
 
+    ours = _limit_reason(exc)
+    if ours:
+        return ProviderError(ours)
+    if isinstance(exc, openai.RateLimitError):
+        wait = retry_after(exc.response.headers)
+        return ProviderError(
+            "rate limited (429)" + (f", asked to wait {wait:g} s" if wait and wait < float("inf") else "")
+        )
+    if (mid_reply and isinstance(exc, (openai.APIConnectionError, *httpx_errors()))) or _dropped(exc):
+        return ProviderError("connection dropped mid-reply")
     reasons = [
         (openai.APITimeoutError, "timeout"),
-        (openai.RateLimitError, "rate limited (429)"),
         (openai.AuthenticationError, "authentication failed: check OPENAI_API_KEY"),
         (openai.APIConnectionError, "cannot connect"),
         (openai.InternalServerError, "server error (5xx)"),
         (openai.APIStatusError, "refused"),
+        (ValueError, "malformed reply (not JSON)"),
     ]
-    reason = next((text for kind, text in reasons if isinstance(exc, kind)), type(exc).__name__)
+    reason = next((text for kind, text in reasons if isinstance(exc, kind)), None)
+    if reason is None:
+        reason = "connection dropped mid-reply" if isinstance(exc, httpx_errors()) else type(exc).__name__
     return ProviderError(reason)
+
+
+def httpx_errors() -> tuple[type[Exception], ...]:
+    import httpx2
+
+    return (httpx2.TransportError,)
+
+
+def _dropped(exc: BaseException) -> bool:
+    """Whether the server closed the connection in the middle of its reply."""
+    import httpx2
+
+    return any(isinstance(e, httpx2.RemoteProtocolError) for e in _chain(exc))
+
+
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    for _ in range(10):
+        if exc is None:
+            return
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _limit_reason(exc: BaseException) -> str | None:
+    """The transport's own reason (a deadline, a size cap), found anywhere in the chain of causes."""
+    found = (str(e) for e in _chain(exc) if str(e).startswith(MARK))
+    return next((text.removeprefix(MARK).strip() for text in found), None)

@@ -42,23 +42,44 @@ _PATTERNS = [
 _GRADER_DIRECTED = re.compile("|".join(f"(?:{p})" for p in _PATTERNS), re.IGNORECASE)
 
 
+#: invisible characters that writing needs, kept: joiners (emoji sequences, Persian and Indic
+#: scripts) and the direction marks of right-to-left text; every other format or control
+#: character is dropped (zero-width spaces, bidi overrides, byte-order marks, NUL)
+_KEPT = {"\u200c", "\u200d", "\u200e", "\u200f", "\u061c"}
+_INVISIBLE = dict.fromkeys(map(ord, _KEPT))
+
+
 def addresses_grader(sentence: str) -> bool:
-    return bool(_GRADER_DIRECTED.search(sentence))
+    return bool(_GRADER_DIRECTED.search(sentence.translate(_INVISIBLE)))  # "ig\u200dnore" is "ignore"
 
 
 def normalise(text: str) -> str:
-    """NFC, no control characters but newlines and tabs, no surrounding whitespace."""
+    """NFC, no control characters but newlines and tabs, no invisible characters but those that
+    writing needs (`_KEPT`), no surrounding whitespace."""
     text = unicodedata.normalize("NFC", text)
-    return "".join(c for c in text if c in "\n\t" or unicodedata.category(c)[0] != "C").strip()
+    kept = "".join(c for c in text if c in "\n\t" or c in _KEPT or unicodedata.category(c)[0] != "C")
+    return kept.strip() if kept.translate(_INVISIBLE).strip() else ""
 
 
-def checked_answer(text: str, max_chars: int) -> str:
-    """The normalised answer, or a clear error when it is longer than `max_chars` (nothing is kept)."""
+#: the longest answer in tokens (tiktoken), whatever its script (`Settings.max_answer_tokens`)
+MAX_ANSWER_TOKENS = 6_000
+
+
+def checked_answer(text: str, max_chars: int, max_tokens: int = MAX_ANSWER_TOKENS) -> str:
+    """The normalised answer, or a clear error when it is longer than `max_chars` characters or
+    `max_tokens` tokens (nothing is kept)."""
+    from common.tokens import count_tokens
+
     text = normalise(text)
     if len(text) > max_chars:
         raise InputError(
             f"Answers are limited to {max_chars:,} characters; this one has {len(text):,}. "
             "Nothing was kept: shorten it and send it again."
+        )
+    if len(text) > max_tokens and (tokens := count_tokens(text)) > max_tokens:  # a token holds 1+ chars
+        raise InputError(
+            f"Answers are limited to {max_tokens:,} tokens (about {max_tokens * 3 // 4:,} English words); "
+            f"this one has {tokens:,}. Nothing was kept: shorten it and send it again."
         )
     return text
 

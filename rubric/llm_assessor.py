@@ -8,6 +8,7 @@ that idea (a cue or semantic similarity), so a model talked into a claim cannot 
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor, TimeoutError
 from functools import cache
 from pathlib import Path
@@ -141,7 +142,8 @@ class DeadlineAssessor:
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="turn-judge")
 
     def assess(self, case: Case, stage: Stage, text: str) -> Coverage:
-        job = self._pool.submit(self.model.judge, case, stage, text)
+        # in a copy of this context: the call is charged to the session it is for (common.limits)
+        job = self._pool.submit(contextvars.copy_context().run, self.model.judge, case, stage, text)
         try:
             judged = job.result(timeout=self.deadline_s)
         except TimeoutError:

@@ -23,11 +23,18 @@ if TYPE_CHECKING:
     from rubric.assessors import Assessor
 
 _SPEAKER = re.compile(r"^\s*\**(interviewer|candidate)\**\s*:\s*\**\s*(.*)$", re.IGNORECASE)
+#: the longest transcript read: seven stages of long answers with the interviewer's turns between
+MAX_TRANSCRIPT_CHARS = 400_000
 
 
 def parse(text: str, case: CaseId | None = None) -> tuple[CaseId, dict[Stage, str]]:
     """The case and each stage's candidate text; errors say what is missing."""
-    if text.lstrip().startswith("{"):
+    if len(text) > MAX_TRANSCRIPT_CHARS:
+        raise InputError(
+            f"Transcripts are limited to {MAX_TRANSCRIPT_CHARS:,} characters; this one has {len(text):,}. "
+            "Nothing was graded: grade its stages one by one with --answer."
+        )
+    if text.lstrip().startswith(("{", "[")):
         return _parse_json(text, case)
     found_case, answers = case, dict[Stage, list[str]]()
     stage, speaker = None, None
@@ -52,14 +59,20 @@ def parse(text: str, case: CaseId | None = None) -> tuple[CaseId, dict[Stage, st
 def _parse_json(text: str, case: CaseId | None) -> tuple[CaseId, dict[Stage, str]]:
     try:
         data = json.loads(text)
-        turns = data["turns"]
-        found = case or _case(data["case"])
-        answers: dict[Stage, list[str]] = {}
-        for turn in turns:
-            if turn["role"] == "candidate" and not turn["text"].startswith("/"):
-                answers.setdefault(_stage(turn["stage"]), []).append(turn["text"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"not an interview transcript in JSON: {exc}") from exc
+    except ValueError as exc:
+        raise InputError(f"not an interview transcript in JSON: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("turns"), list):
+        raise InputError('not an interview transcript in JSON: expected {"case": …, "turns": [...]}')
+    if case is None and not isinstance(data.get("case"), str):
+        raise InputError('the transcript names no case: add "case": "<case id>" or pass --case')
+    found = case or _case(data["case"])
+    answers: dict[Stage, list[str]] = {}
+    for n, turn in enumerate(data["turns"], 1):
+        fields = ("role", "stage", "text")
+        if not isinstance(turn, dict) or not all(isinstance(turn.get(k), str) for k in fields):
+            raise InputError(f'turn {n} of the transcript needs "role", "stage" and "text" as strings')
+        if turn["role"] == "candidate" and not turn["text"].startswith("/"):
+            answers.setdefault(_stage(turn["stage"]), []).append(turn["text"])
     return found, {s: "\n".join(v) for s, v in answers.items()}
 
 
@@ -84,5 +97,8 @@ def grade_transcript(
     stages = []
     for stage in Stage:
         answer = answers.get(stage, "").strip() or "(no answer)"
-        stages.append(grade_answer(grader, provider, found_case, stage, answer, max_chars))
+        try:
+            stages.append(grade_answer(grader, provider, found_case, stage, answer, max_chars))
+        except InputError as exc:
+            raise InputError(f"stage {stage.value}: {exc}") from None
     return build_scorecard(found_case, level, stages)

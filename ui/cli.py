@@ -18,6 +18,7 @@ from common.ids import CaseId, Level, ProviderName, Stage, Topic
 
 if TYPE_CHECKING:
     from common.settings import Settings
+    from interviewer.script import Script
     from interviewer.session import Interview
 
 P = ParamSpec("P")
@@ -138,26 +139,37 @@ def interview(
     provider: ProviderOpt = None,
     script: Annotated[Path | None, typer.Option(help="A scripted candidate (YAML) answers.")] = None,
     minutes: Annotated[float, typer.Option(min=5, max=180, help="The interview's time budget.")] = 45,
+    resume: Annotated[
+        str | None, typer.Option(help="Go on with a stored interview (its id is printed at the start).")
+    ] = None,
     fmt: FormatOpt = Format.text,
 ) -> None:
     """A mock interview in the terminal (or played by a scripted candidate)."""
     from interviewer.engine import build_engine
-    from interviewer.script import load_script, play
+    from interviewer.script import play
     from interviewer.session import Interview
     from interviewer.store import Store
 
     settings = _settings(provider=provider)
-    scripted = load_script(script) if script else None
+    scripted = _script(script, settings) if script else None
     if scripted:
         case, level = scripted.case, scripted.level
     store = Store(settings.db_url)
     engine = build_engine(settings)
-    session = Interview.start(
-        case, level, store, engine, minutes=minutes, max_chars=settings.max_answer_chars
-    )
+    if resume is not None:
+        found = Interview.resume(resume, store, engine, max_chars=settings.max_answer_chars)
+        if found is None:
+            raise InputError(_unknown_session(resume, settings))
+        session = found
+    else:
+        session = Interview.start(
+            case, level, store, engine, minutes=minutes, max_chars=settings.max_answer_chars
+        )
+    if fmt is Format.text:  # (the JSON holds it as "session")
+        print(f"Interview {session.state.id}: `mlsd interview --resume {session.state.id}` goes on with it.")
     if scripted:
         play(session, scripted)
-    else:
+    elif fmt is Format.text or not session.finished:  # a finished one resumed for JSON: its grade
         _converse(session)
     session.final_scorecard(timeout=settings.timeout_s * 10)
     result = {
@@ -181,6 +193,30 @@ def _converse(session: Interview) -> None:
     from ui.terminal import converse
 
     converse(session)
+
+
+def _unknown_session(session_id: str, settings: Settings) -> str:
+    shown = session_id if len(session_id) <= 64 and session_id.isprintable() else repr(session_id[:64]) + "…"
+    return (
+        f"No interview {shown} is stored in {settings.data_dir} (check MLSD_DATA_DIR or "
+        "MLSD_DATABASE_URL); start a new one with `mlsd interview`."
+    )
+
+
+def _script(path: Path, settings: Settings) -> Script:
+    """The script, every answer in it checked as a turn would be, so a bad one fails before it starts."""
+    from interviewer.script import load_script
+    from rubric.guard import checked_answer
+
+    script = load_script(path)
+    for stage, scripted in script.stages.items():
+        for where, text in [("answer", scripted.answer), *scripted.replies.items()]:
+            try:
+                if not checked_answer(text, settings.max_answer_chars, settings.max_answer_tokens):
+                    raise InputError("it is empty (or only spaces and control characters)")
+            except InputError as exc:
+                raise ContentError(f"{path}: stages.{stage.value}.{where}: {exc}") from None
+    return script
 
 
 # ---------------------------------------------------------------- grading
@@ -212,6 +248,7 @@ def grade(
         card = grade_transcript(
             engine.grader, engine.provider, _text(transcript), level, case, settings.max_answer_chars
         )
+        _say_fallbacks(engine.grader)
         _emit(card.model_dump(mode="json"), fmt, lambda _: _print_card(card))
         return
     if case is None or stage is None:
@@ -227,6 +264,7 @@ def grade(
         _text(answer),  # type: ignore[arg-type]
         settings.max_answer_chars,
     )
+    _say_fallbacks(engine.grader)
 
     def render(data: dict[str, Any]) -> None:
         from ui.terminal import print_stage_score
@@ -242,16 +280,36 @@ def _print_card(card: Any) -> None:
     print_scorecard(card)
 
 
+def _say_fallbacks(grader: Any) -> None:
+    """On stderr, when the model could not grade (an error, invalid output) and the offline judge did."""
+    if fallbacks := getattr(grader, "fallbacks", 0):
+        print(
+            f"note: the model could not grade {fallbacks} answer(s) (a provider error or invalid output); "
+            "the offline judge graded them instead.",
+            file=sys.stderr,
+        )
+
+
 def _text(path: Path) -> str:
-    return sys.stdin.read() if str(path) == "-" else _read(path)
+    return _decoded(sys.stdin.buffer.read(), "stdin") if str(path) == "-" else _read(path)
 
 
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        _fail(f"{path}: cannot read the answer ({exc})", code=2)
-        raise  # unreachable
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror}); nothing was graded.") from None
+    return _decoded(data, str(path))
+
+
+def _decoded(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{where} is not UTF-8 text (byte 0x{data[exc.start]:02x} at position {exc.start:,}): "
+            "save it as UTF-8 and try again; nothing was graded."
+        ) from None
 
 
 # ---------------------------------------------------------------- knowledge
