@@ -18,7 +18,6 @@ PAGES = Path(__file__).resolve().parent / "pages"
 
 def main() -> None:
     st.set_page_config(page_title="MLSD Interviewer", layout="wide")
-    state.keep_widget_state()
     me = state.owner()
     if me is None:
         return

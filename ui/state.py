@@ -22,19 +22,6 @@ from interviewer.session import Interview
 from interviewer.store import SessionUsage, Store
 from interviewer.usage import engine_usage, spent
 
-#: widget values that must survive a visit to another page (Streamlit drops a widget's state when a
-#: run does not draw it, so the case box would jump back to its default)
-KEPT = (
-    "setup_case",
-    "setup_level",
-    "setup_minutes",
-    "engine_provider",
-    "engine_base_url",
-    "engine_model",
-    "engine_key",
-)
-
-
 @dataclass(frozen=True)
 class Services:
     settings: Settings
@@ -51,10 +38,23 @@ def services() -> Services:
     return Services(settings, Store(settings.db_url), offline)
 
 
-def keep_widget_state() -> None:
-    for key in KEPT:
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
+def remember(key: str) -> None:
+    """A widget's `on_change`: copy its value where it outlives the widget (Streamlit drops a
+    widget's state when a run does not draw it)."""
+    st.session_state[f"kept:{key}"] = st.session_state[key]
+
+
+def kept(key: str, default: object = None) -> object:
+    """The value last chosen in widget `key`, even on a run where the widget is not drawn."""
+    if key in st.session_state:
+        return st.session_state[key]
+    return st.session_state.get(f"kept:{key}", default)
+
+
+def kept_index(key: str, options: list[str], default: int | None = None) -> int | None:
+    """The `index` that redraws widget `key` on its last choice."""
+    value = st.session_state.get(f"kept:{key}")
+    return options.index(value) if value in options else default
 
 
 # ---------------------------------------------------------------- who is this
@@ -116,7 +116,7 @@ def chosen_engine() -> Engine:
     """The engine this browser picked (offline unless it chose otherwise); raises ConfigError with a
     clear message when the choice cannot work (no key, no endpoint)."""
     svc = services()
-    provider = st.session_state.get("engine_provider", svc.settings.provider.value)
+    provider = kept("engine_provider", svc.settings.provider.value)
     if provider == ProviderName.offline.value:
         return svc.offline
     if provider == ProviderName.local.value:
@@ -125,9 +125,9 @@ def chosen_engine() -> Engine:
 
 
 def _openai_engine(server: Settings) -> Engine:
-    base_url = (st.session_state.get("engine_base_url") or "").strip() or server.openai_base_url
-    model = (st.session_state.get("engine_model") or "").strip() or server.model
-    key = st.session_state.get("engine_key") or ""
+    base_url = str(kept("engine_base_url") or "").strip() or server.openai_base_url
+    model = str(kept("engine_model") or "").strip() or server.model
+    key = str(kept("engine_key") or "")
     if not key and server.openai_api_key is None and not base_url:
         raise ConfigError("The OpenAI-compatible engine needs an API key, or a base URL of a local server.")
     fingerprint = hashlib.sha256(f"{base_url}|{model}|{key}".encode()).hexdigest()

@@ -109,7 +109,7 @@ def page() -> None:
         st.markdown(f"**{load_case(tip.case).title}**, a whole interview")
         if st.button("Set up this interview", type="primary"):
             st.session_state.pop("interview", None)
-            st.session_state["setup_case"] = tip.case.value
+            st.session_state["kept:setup_case"] = tip.case.value
             st.switch_page("pages/interview.py")
 
 

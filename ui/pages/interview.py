@@ -41,28 +41,49 @@ def setup() -> None:
         "every stage. Ask clarifying questions any time; type `/hint`, `/skip`, `/time` or `/end`."
     )
     options = [SURPRISE, *[c.value for c in available_cases()]]
-    with st.form("setup"):
-        st.selectbox("Case", options, index=None, placeholder="Choose a case", format_func=_case_label, key="setup_case")
-        left, right = st.columns(2)
-        left.selectbox("Level", [lv.value for lv in Level], index=2, format_func=str.capitalize, key="setup_level")
-        right.slider("Minutes", min_value=15, max_value=90, value=45, step=5, key="setup_minutes")
-        engine_fields()
-        started = st.form_submit_button("Start the interview", type="primary")
-    if started:
+    levels = [lv.value for lv in Level]
+    st.selectbox(
+        "Case", options, index=state.kept_index("setup_case", options), placeholder="Choose a case",
+        format_func=_case_label, **_kept("setup_case"),
+    )
+    left, right = st.columns(2)
+    left.selectbox(
+        "Level", levels, index=state.kept_index("setup_level", levels, 2), format_func=str.capitalize,
+        **_kept("setup_level"),
+    )
+    minutes = int(state.kept("setup_minutes", 45))  # type: ignore[call-overload]
+    right.slider("Minutes", min_value=15, max_value=90, value=minutes, step=5, **_kept("setup_minutes"))
+    engine_fields()
+    if st.button("Start the interview", type="primary"):
         _start()
 
 
+def _kept(key: str) -> dict[str, object]:
+    """A widget's key, with the callback that keeps its value across pages."""
+    return {"key": key, "on_change": state.remember, "args": (key,)}
+
+
 def engine_fields() -> None:
-    default = list(ENGINES).index(state.services().settings.provider.value)
-    st.radio("Engine", list(ENGINES), index=default, format_func=ENGINES.get, key="engine_provider", horizontal=True)
-    with st.expander("OpenAI-compatible settings"):
-        st.text_input("Base URL", key="engine_base_url", placeholder="https://api.openai.com/v1 (default)")
-        st.text_input("Model", key="engine_model", placeholder=state.services().settings.model)
+    engines = list(ENGINES)
+    default = engines.index(state.services().settings.provider.value)
+    st.radio(
+        "Engine", engines, index=state.kept_index("engine_provider", engines, default), format_func=ENGINES.get,
+        horizontal=True, **_kept("engine_provider"),
+    )
+    if state.kept("engine_provider", engines[default]) != ProviderName.openai.value:
+        return
+    with st.container(border=True):
+        for key, label, hint in (
+            ("engine_base_url", "Base URL", "https://api.openai.com/v1 (default)"),
+            ("engine_model", "Model", state.services().settings.model),
+        ):
+            st.text_input(label, value=str(state.kept(key) or ""), placeholder=hint, **_kept(key))
         st.text_input(
             "API key",
-            key="engine_key",
+            value=str(state.kept("engine_key") or ""),
             type="password",
             help="Kept in this browser session only: never stored, logged or put in a link.",
+            **_kept("engine_key"),
         )
 
 
