@@ -152,7 +152,9 @@ def markdown(report: Report) -> str:
     ]
     for s in report.stages:
         mine = "" if s.mine is None else str(s.mine)
-        lines.append(f"| {s.stage.number}. {s.stage.label} | {s.score} | {mine} | {_topics(s.gaps)} | {s.hints} |")
+        lines.append(
+            f"| {s.stage.number}. {s.stage.label} | {s.score} | {mine} | {_topics(s.gaps)} | {s.hints} |"
+        )
     for s in report.stages:
         lines += ["", f"## {s.stage.number}. {s.stage.label}: {s.score}/4 ({SCORE_WORDS[s.score]})", ""]
         for criterion, quotes in s.done_well:
@@ -203,10 +205,14 @@ def printable_html(report: Report) -> str:
         for criterion, quotes in s.done_well:
             cited = "".join(f"<blockquote>{e(q)}</blockquote>" for q in quotes)
             parts.append(f"<li>Done well, {e(criterion.replace('_', ' '))}:{cited}</li>")
-        parts.append(f"<li>Gaps: {e(_topics(s.gaps))}</li><li>Suggestions: {e(_topics(s.suggestions))}</li></ul>")
+        parts.append(
+            f"<li>Gaps: {e(_topics(s.gaps))}</li><li>Suggestions: {e(_topics(s.suggestions))}</li></ul>"
+        )
         parts.append(f"<p class='note'>{e(s.feedback)}</p></section>")
     if report.notes:
         parts.append("<h2>Study notes</h2>")
-        parts += [f"<section><h3>{e(n.title)}</h3><p class='note'>{e(n.body)}</p></section>" for n in report.notes]
+        parts += [
+            f"<section><h3>{e(n.title)}</h3><p class='note'>{e(n.body)}</p></section>" for n in report.notes
+        ]
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -54,7 +54,9 @@ def stage_times(state: SessionState, now: datetime) -> list[StageTime]:
         used = (end - began).total_seconds() / 60 if began and end else 0.0
         budget = STAGE_SHARES[state.level][stage] * state.minutes
         out.append(
-            StageTime(stage=stage, budget_minutes=round(budget, 1), used_minutes=round(used, 1), status=status)
+            StageTime(
+                stage=stage, budget_minutes=round(budget, 1), used_minutes=round(used, 1), status=status
+            )
         )
     return out
 
@@ -117,7 +119,7 @@ def _grade_row(g: SelfGrade) -> HistoryRow:
     scores = [s.score for s in g.stages]
     return HistoryRow(
         id=g.id,
-        kind=g.kind,  # type: ignore[arg-type]
+        kind=g.kind,
         case=g.case,
         title=load_case(g.case).title,
         level=g.scorecard.level.value if g.scorecard else "",
@@ -163,7 +165,10 @@ def _blank(score: StageScore) -> bool:
 
 def trend(sessions: Sequence[SessionState], grades: Sequence[SelfGrade]) -> list[TrendPoint]:
     """Every stage score over time, oldest first."""
-    return [TrendPoint(at=at, stage=x.stage, score=x.score, source=src) for at, src, x in _graded(sessions, grades)]
+    return [
+        TrendPoint(at=at, stage=x.stage, score=x.score, source=src)
+        for at, src, x in _graded(sessions, grades)
+    ]
 
 
 class Weakness(Strict):
@@ -192,7 +197,9 @@ def weakest_topics(
             thin[topic] += 1
             weight[topic] += 0.5 * recency
     ranked = sorted(weight, key=lambda t: (-weight[t], t.value))
-    return [Weakness(topic=t, gaps=gaps[t], suggestions=thin[t], weight=round(weight[t], 2)) for t in ranked[:k]]
+    return [
+        Weakness(topic=t, gaps=gaps[t], suggestions=thin[t], weight=round(weight[t], 2)) for t in ranked[:k]
+    ]
 
 
 def stage_means(sessions: Sequence[SessionState], grades: Sequence[SelfGrade]) -> dict[Stage, float]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from sqlalchemy import (
@@ -24,8 +25,8 @@ from sqlalchemy import (
     delete,
     event,
     func,
-    inspect,
     insert,
+    inspect,
     select,
     text,
     update,
@@ -107,7 +108,7 @@ class SelfGrade(Strict):
 
     id: str
     case: CaseId
-    kind: str = Field(pattern="^(answer|transcript|drill)$")
+    kind: Literal["answer", "transcript", "drill"]
     stages: list[StageScore]
     """The grade: one entry for an answer, seven for a transcript."""
     self_scores: dict[Stage, int] = {}
@@ -251,7 +252,7 @@ def _row(state: SessionState, owner: str | None) -> SessionRow:
 
 def _add_missing_columns(engine: Engine) -> None:
     """Databases made before a column existed get it (nullable, so old rows stay valid)."""
-    for table in (SessionRow.__table__, GradeRow.__table__):
+    for table in (_Base.metadata.tables["sessions"], _Base.metadata.tables["grades"]):
         present = {c["name"] for c in inspect(engine).get_columns(table.name)}
         for column in table.columns:
             if column.name not in present:

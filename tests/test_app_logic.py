@@ -13,7 +13,8 @@ import pytest
 
 from common.ids import CaseId, Level, Stage, Topic
 from evals.browse import compare_files, list_reports, metric_rows
-from evals.compare import compare, load_report, markdown as compare_markdown
+from evals.compare import compare, load_report
+from evals.compare import markdown as compare_markdown
 from evals.runner import CaseResult, EvalReport, Provenance
 from interviewer.engine import Engine
 from interviewer.export import build_report, markdown, printable_html, study_note, study_notes
@@ -52,9 +53,12 @@ def test_browser_tokens_are_unguessable_and_owners_never_hold_them() -> None:
     assert len(tokens) == 200
     token = next(iter(tokens))
     assert valid_token(token)
-    assert not valid_token("short") and not valid_token(None) and not valid_token(token + "'")
+    assert not valid_token("short")
+    assert not valid_token(None)
+    assert not valid_token(token + "'")
     owner = browser_owner(token)
-    assert token not in owner and owner == browser_owner(token)
+    assert token not in owner
+    assert owner == browser_owner(token)
     assert browser_owner(new_token()) != owner
     with pytest.raises(ValueError, match="not a browser token"):
         cookie_script("x'; alert(1); '")
@@ -63,7 +67,9 @@ def test_browser_tokens_are_unguessable_and_owners_never_hold_them() -> None:
 
 def test_a_login_owner_is_issuer_and_subject_digested() -> None:
     alice = login_owner({"iss": "https://idp", "sub": "alice", "email": "a@example.com"})
-    assert alice and alice.startswith("login:") and "alice" not in alice
+    assert alice
+    assert alice.startswith("login:")
+    assert "alice" not in alice
     assert alice != login_owner({"iss": "https://other", "sub": "alice"})
     assert login_owner({"name": "nobody"}) is None
 
@@ -82,13 +88,16 @@ def test_one_person_cannot_list_open_resume_or_delete_anothers_session(store: St
         bob.add_usage(theirs.state.id, SessionUsage(calls=1))
     assert not bob.delete(theirs.state.id)
     assert Interview.resume(theirs.state.id, alice, engine) is not None
-    assert len(theirs.state.id) == 32 and re.fullmatch(r"[0-9a-f]{32}", theirs.state.id)  # uuid4: 122 random bits
+    assert len(theirs.state.id) == 32
+    assert re.fullmatch(r"[0-9a-f]{32}", theirs.state.id)
     assert alice.delete(theirs.state.id)
     assert alice.load(theirs.state.id) is None
 
 
 def test_self_grades_are_private_too(store: Store, engine: Engine) -> None:
-    score = grade_answer(engine.grader, "offline", CaseId.ad_click_prediction, Stage.evaluation, "PR-AUC", 1000)
+    score = grade_answer(
+        engine.grader, "offline", CaseId.ad_click_prediction, Stage.evaluation, "PR-AUC", 1000
+    )
     grade = SelfGrade(id="g1", case=CaseId.ad_click_prediction, kind="answer", stages=[score])
     store.owned_by("a").save_grade(grade)
     assert [g.id for g in store.owned_by("a").grades()] == ["g1"]
@@ -107,7 +116,8 @@ def test_twenty_concurrent_people_see_only_their_own_sessions(store: Store, engi
     with ThreadPoolExecutor(max_workers=20) as pool:
         results = list(pool.map(practise, range(20)))
     for session_id, listed, opened in results:
-        assert listed == [session_id] and opened
+        assert listed == [session_id]
+        assert opened
     for n, (session_id, _, _) in enumerate(results):
         _, turns = store.owned_by(f"browser:{n}").load(session_id)  # type: ignore[misc]
         assert f"Person {n}:" in turns[1].text
@@ -146,12 +156,14 @@ def test_stage_times_split_the_budget_and_count_time_used(store: Store, engine: 
     times = stage_times(state, now)
     assert [t.status for t in times] == ["current", *["next"] * 6]
     assert sum(t.budget_minutes for t in times) == pytest.approx(50, abs=0.5)
-    assert times[0].used_minutes == 4.5 and times[0].left_minutes == pytest.approx(6 - 4.5, abs=0.1)
+    assert times[0].used_minutes == 4.5
+    assert times[0].left_minutes == pytest.approx(6 - 4.5, abs=0.1)
     assert clock_text(state, now) == "4:30 used · 46 min left"
     assert clock_text(state, state.started_at + timedelta(minutes=53)).endswith("over by 3 min")
     interview.submit("/skip")
     later = stage_times(state, state.started_at + timedelta(minutes=9))
-    assert later[0].status == "done" and later[1].status == "current"
+    assert later[0].status == "done"
+    assert later[1].status == "current"
 
 
 # ---------------------------------------------------------------- history, progress, drills
@@ -161,23 +173,29 @@ def test_history_lists_sessions_and_grades_newest_first(store: Store, engine: En
     done = _finished(store, engine)
     open_one = Interview.start(CaseId.news_feed, Level.mid, store, engine)
     score = grade_answer(engine.grader, "offline", CaseId.fraud_detection, Stage.evaluation, "PR-AUC", 1000)
-    grade = SelfGrade(id="g", case=CaseId.fraud_detection, kind="answer", stages=[score],
-                      self_scores={Stage.evaluation: 4})
+    grade = SelfGrade(
+        id="g", case=CaseId.fraud_detection, kind="answer", stages=[score], self_scores={Stage.evaluation: 4}
+    )
     rows = history(store.recent(), [grade])
     assert [r.id for r in rows] == ["g", open_one.state.id, done.state.id]
     assert rows[0].self_gap == 4 - score.score
-    assert not rows[1].finished and rows[1].stage.startswith("1. ")
+    assert not rows[1].finished
+    assert rows[1].stage.startswith("1. ")
     assert rows[2].overall == done.state.scorecard.overall  # type: ignore[union-attr]
 
 
 def test_weakest_topics_and_the_suggested_drill(store: Store, engine: Engine) -> None:
     sessions = [_finished(store, engine, c).state for c in (CaseId.ad_click_prediction, CaseId.news_feed)]
     points = trend(sessions, [])
-    assert len(points) == 14 and points[0].at <= points[-1].at
+    assert len(points) == 14
+    assert points[0].at <= points[-1].at
     weak = weakest_topics(sessions, [])
-    assert weak and weak[0].gaps >= 1 and weak == sorted(weak, key=lambda w: -w.weight)
+    assert weak
+    assert weak[0].gaps >= 1
+    assert weak == sorted(weak, key=lambda w: -w.weight)
     tip = suggest(sessions, [], seed="me")
-    assert tip.kind == "drill" and tip.drill is not None
+    assert tip.kind == "drill"
+    assert tip.drill is not None
     assert tip.drill.focus == weak[0].topic
     assert 5 <= tip.drill.minutes <= 10
     assert len({i.case for i in tip.drill.items}) == len(tip.drill.items) >= 2
@@ -185,15 +203,19 @@ def test_weakest_topics_and_the_suggested_drill(store: Store, engine: Engine) ->
 
 def test_with_no_history_the_suggestion_is_a_fresh_case() -> None:
     tip = suggest([], [], seed="x")
-    assert tip.kind == "case" and tip.case is not None
+    assert tip.kind == "case"
+    assert tip.case is not None
 
 
 def test_drills_go_across_cases() -> None:
     drill = topic_drill(Topic.data_leakage, seed="s")
-    assert all(Topic.data_leakage in __import__("knowledge.cases").cases.load_case(i.case).plan(i.stage).topics
-               for i in drill.items)
+    assert all(
+        Topic.data_leakage in __import__("knowledge.cases").cases.load_case(i.case).plan(i.stage).topics
+        for i in drill.items
+    )
     staged = stage_drill(Stage.evaluation, seed="s")
-    assert {i.stage for i in staged.items} == {Stage.evaluation} and len({i.case for i in staged.items}) == 3
+    assert {i.stage for i in staged.items} == {Stage.evaluation}
+    assert len({i.case for i in staged.items}) == 3
     assert drill_by_id(staged.id, seed="s") == staged
     with pytest.raises(ValueError, match="unknown drill"):
         drill_by_id("nope:x")
@@ -209,7 +231,8 @@ def test_the_report_quotes_evidence_and_renders_study_notes(store: Store, engine
     report = build_report(card, done.state.self_scores, engine="offline", usage=SessionUsage())
     assert report.stages[2].mine == 3
     notes = study_notes(card)
-    assert notes and all(n.body and not n.body.startswith("# ") for n in notes)
+    assert notes
+    assert all(n.body and not n.body.startswith("# ") for n in notes)
     assert "knowledge/notes" not in markdown(report)  # study advice is the notes, not repository paths
     assert study_note(Topic.data_leakage).title == "Data leakage"  # type: ignore[union-attr]
 
@@ -218,10 +241,14 @@ def test_downloads_never_render_candidate_text_as_markup(store: Store, engine: E
     done = _finished(store, engine)
     report = build_report(done.state.scorecard, done.state.self_scores, engine="offline")  # type: ignore[arg-type]
     text = markdown(report)
-    assert "<img" not in text and "](http" not in text
+    assert "<img" not in text
+    assert "](http" not in text
     page = printable_html(report)
-    assert "<img" not in page and "<script" not in page and "href=" not in page
-    assert page.startswith("<!doctype html>") and "@media print" in page
+    assert "<img" not in page
+    assert "<script" not in page
+    assert "href=" not in page
+    assert page.startswith("<!doctype html>")
+    assert "@media print" in page
     assert "$0 (no model calls)" in text
 
 
@@ -230,8 +257,14 @@ def test_downloads_never_render_candidate_text_as_markup(store: Store, engine: E
 
 def _report(path: Path, prompts: str, completed: list[float]) -> Path:
     report = EvalReport(
-        provenance=Provenance(commit="abc", suite="personas", provider="local", model="smollm2",
-                              prompt_version=prompts, record_mode="none"),
+        provenance=Provenance(
+            commit="abc",
+            suite="personas",
+            provider="local",
+            model="smollm2",
+            prompt_version=prompts,
+            record_mode="none",
+        ),
         metrics={"completed": sum(completed) / len(completed), "rejected_replies": 3.0},
         cases=[CaseResult(id=f"p{n}", metrics={"completed": v}) for n, v in enumerate(completed)],
         seconds=1.0,

@@ -59,7 +59,8 @@ def test_the_setup_preselects_no_case_and_names_the_engines(app: AppTest) -> Non
     assert not app.exception
     box = app.selectbox(key="setup_case")
     assert box.value is None
-    assert "Surprise me" in box.options and "Ad click-through rate prediction" in box.options
+    assert "Surprise me" in box.options
+    assert "Ad click-through rate prediction" in box.options
     assert app.radio(key="engine_provider").value == "offline"
     app.radio(key="engine_provider").set_value("openai").run()
     assert app.text_input(key="engine_key").proto.type == 1  # PASSWORD
@@ -86,7 +87,8 @@ def test_a_whole_interview_ends_on_the_scorecard_and_in_history(app: AppTest) ->
     assert app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")
     assert "Study notes" in [h.value for h in app.subheader]
     labels = [e.label for e in app.expander]
-    assert "3. Data preparation: " in " ".join(labels) and "you said 3" in labels[0]
+    assert "3. Data preparation: " in " ".join(labels)
+    assert "you said 3" in labels[0]
     app.switch_page("pages/history.py").run()
     assert not app.exception
     assert "1 sessions and grades" in app.caption[0].value
@@ -161,7 +163,7 @@ def test_self_grading_one_answer_then_a_transcript(app: AppTest) -> None:
     assert ATTACK not in [m.value for m in app.markdown]
     _button(app, "Grade another").click().run()
     app.radio[0].set_value("Whole transcript").run()
-    transcript = "# Case: news_feed\n## evaluation\nInterviewer: Metrics?\nCandidate: NDCG offline, then an A/B test.\n"
+    transcript = "# Case: news_feed\n## evaluation\nInterviewer: Metrics?\nCandidate: NDCG, then A/B.\n"
     app.text_area[0].input(transcript)
     _button(app, "Grade the transcript").click().run()
     assert not app.exception
@@ -190,7 +192,9 @@ def test_a_suggested_drill_runs_on_the_self_grade_page(app: AppTest) -> None:
     assert "Drill done" in app.success[0].value
 
 
-def test_the_evals_page_compares_two_reports(app: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_evals_page_compares_two_reports(
+    app: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MLSD_REPORTS_DIR", str(tmp_path))
     _report(tmp_path / "a.json", "voice-v1", [1, 1, 1])
     _report(tmp_path / "b.json", "voice-v2", [1, 0, 1])

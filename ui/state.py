@@ -22,6 +22,7 @@ from interviewer.session import Interview
 from interviewer.store import SessionUsage, Store
 from interviewer.usage import engine_usage, spent
 
+
 @dataclass(frozen=True)
 class Services:
     settings: Settings
@@ -38,23 +39,10 @@ def services() -> Services:
     return Services(settings, Store(settings.db_url), offline)
 
 
-def remember(key: str) -> None:
-    """A widget's `on_change`: copy its value where it outlives the widget (Streamlit drops a
-    widget's state when a run does not draw it)."""
-    st.session_state[f"kept:{key}"] = st.session_state[key]
-
-
 def kept(key: str, default: object = None) -> object:
-    """The value last chosen in widget `key`, even on a run where the widget is not drawn."""
-    if key in st.session_state:
-        return st.session_state[key]
-    return st.session_state.get(f"kept:{key}", default)
-
-
-def kept_index(key: str, options: list[str], default: int | None = None) -> int | None:
-    """The `index` that redraws widget `key` on its last choice."""
-    value = st.session_state.get(f"kept:{key}")
-    return options.index(value) if value in options else default
+    """The value last chosen in widget `key` (set up with `persist_state="session"`, so it holds
+    on a run that does not draw the widget, on another page)."""
+    return st.session_state.get(key, default)
 
 
 # ---------------------------------------------------------------- who is this
@@ -82,13 +70,13 @@ def _browser_token() -> str:
     """This browser's token: from its cookie, else a new one that the page then stores in it."""
     token = st.session_state.get("browser_token")
     if not valid_token(token):
-        cookie = _cookie()
-        token = cookie if cookie is not None else new_token()
+        token = _cookie() or new_token()
         st.session_state["browser_token"] = token
+    token = str(token)
     if _cookie() != token and not st.session_state.get("cookie_written"):
         st.html(cookie_script(token), unsafe_allow_javascript=True)
         st.session_state["cookie_written"] = True
-    return str(token)
+    return token
 
 
 def _cookie() -> str | None:
@@ -152,9 +140,7 @@ def open_interview(session_id: str) -> Interview | None:
     if cached is not None and cached.state.id == session_id:
         return cached
     engine = chosen_engine_or_offline()
-    found = Interview.resume(
-        session_id, my_store(), engine, max_chars=services().settings.max_answer_chars
-    )
+    found = Interview.resume(session_id, my_store(), engine, max_chars=services().settings.max_answer_chars)
     if found is not None:
         st.session_state["interview"] = found
     return found

@@ -35,7 +35,9 @@ def show_turn(turn: Turn) -> None:
         if turn.outcome is Outcome.fallback:
             st.warning(f"The model did not answer ({turn.reason}); the template voice spoke this turn.")
         elif turn.outcome is Outcome.rejected:
-            st.info(f"The model's reply failed a check ({turn.reason}); the template's draft was said instead.")
+            st.info(
+                f"The model's reply failed a check ({turn.reason}); the template's draft was said instead."
+            )
         if turn.judge_fallback:
             st.caption(f"The offline judge assessed this answer ({turn.judge_fallback}).")
 
@@ -52,7 +54,7 @@ def score_chart(report: Report) -> Any:
             rows.append({"stage": label, "who": "you", "score": s.mine, "order": s.stage.number})
     order = [f"{s.number}. {s.label}" for s in Stage]
     return (
-        alt.Chart(alt.Data(values=rows))
+        alt.Chart(alt.Data(values=rows))  # type: ignore[no-untyped-call]
         .mark_bar()
         .encode(
             y=alt.Y("stage:N", sort=order, title=None, axis=alt.Axis(labelLimit=0)),
@@ -69,8 +71,14 @@ def show_report(report: Report) -> None:
     st.metric("Overall", f"{report.overall:.2f} / 4", help="Mean stage score after help penalties")
     st.markdown(f"Recommendation for **{report.level}**: **{report.recommendation}**")
     u = report.usage
-    cost = "no model calls" if not u.calls else (
-        f"about ${report.cost_usd:.4f}" if report.cost_usd is not None else "no price known for this model"
+    cost = (
+        "no model calls"
+        if not u.calls
+        else (
+            f"about ${report.cost_usd:.4f}"
+            if report.cost_usd is not None
+            else "no price known for this model"
+        )
     )
     st.caption(
         f"Engine {literal(report.engine)} · hints used: {report.hints} · points lost to help: "

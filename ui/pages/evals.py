@@ -22,17 +22,38 @@ def page() -> None:
         return
     st.dataframe(
         [
-            {"file": r.path.name, "suite": r.suite, "provider": r.provider, "model": r.model,
-             "prompts": r.prompt_version, "commit": r.commit, "metrics": r.metrics}
+            {
+                "file": r.path.name,
+                "suite": r.suite,
+                "provider": r.provider,
+                "model": r.model,
+                "prompts": r.prompt_version,
+                "commit": r.commit,
+                "metrics": r.metrics,
+            }
             for r in reports
         ],
         hide_index=True,
         width="stretch",
     )
     names = {str(r.path): r.label for r in reports}
-    a = st.selectbox("Report A (before)", list(names), index=None, placeholder="Choose a report", format_func=names.get)
-    b = st.selectbox("Report B (after)", list(names), index=None, placeholder="Choose a report to compare", format_func=names.get)
-    threshold = st.number_input("Largest tolerated worsening", min_value=0.0, max_value=1.0, value=0.02, step=0.01)
+    a = st.selectbox(
+        "Report A (before)",
+        list(names),
+        index=None,
+        placeholder="Choose a report",
+        format_func=lambda p: names[p],
+    )
+    b = st.selectbox(
+        "Report B (after)",
+        list(names),
+        index=None,
+        placeholder="Choose a report to compare",
+        format_func=lambda p: names[p],
+    )
+    threshold = st.number_input(
+        "Largest tolerated worsening", min_value=0.0, max_value=1.0, value=0.02, step=0.01
+    )
     if a and b:
         compared = compare_files(Path(a), Path(b), threshold)
         st.markdown(f"**A:** {compared.a}  \n**B:** {compared.b}")

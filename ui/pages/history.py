@@ -34,8 +34,13 @@ def _table(rows: list[HistoryRow]) -> None:
 
 
 def _actions(rows: list[HistoryRow]) -> None:
-    labels = {r.id: f"{r.at:%Y-%m-%d %H:%M} · {r.kind} · {r.title} · {'finished' if r.finished else r.stage}" for r in rows}
-    chosen = st.selectbox("A session", list(labels), index=None, placeholder="Choose a session", format_func=labels.get)
+    labels = {
+        r.id: f"{r.at:%Y-%m-%d %H:%M} · {r.kind} · {r.title} · {'finished' if r.finished else r.stage}"
+        for r in rows
+    }
+    chosen = st.selectbox(
+        "A session", list(labels), index=None, placeholder="Choose a session", format_func=lambda i: labels[i]
+    )
     row = next((r for r in rows if r.id == chosen), None)
     if row is None:
         return
@@ -59,9 +64,12 @@ def _actions(rows: list[HistoryRow]) -> None:
 def _trend_chart(points: list[Any]) -> Any:
     import altair as alt
 
-    data = [{"when": p.at.isoformat(), "stage": f"{p.stage.number}. {p.stage.label}", "score": p.score} for p in points]
+    data = [
+        {"when": p.at.isoformat(), "stage": f"{p.stage.number}. {p.stage.label}", "score": p.score}
+        for p in points
+    ]
     return (
-        alt.Chart(alt.Data(values=data))
+        alt.Chart(alt.Data(values=data))  # type: ignore[no-untyped-call]
         .mark_line(point=True)
         .encode(
             x=alt.X("when:T", title=None),
@@ -94,12 +102,16 @@ def page() -> None:
     if weak:
         st.subheader("Weakest topics")
         for w in weak:
-            st.markdown(f"- **{topic_label(w.topic)}**: a gap {w.gaps} times, only touched {w.suggestions} times")
+            st.markdown(
+                f"- **{topic_label(w.topic)}**: a gap {w.gaps} times, only touched {w.suggestions} times"
+            )
     st.subheader("Suggested next practice")
     tip = suggest(finished, grades, seed=st.session_state.get("owner", ""))
     st.markdown(tip.reason)
     if tip.drill is not None:
-        st.markdown(f"**{tip.drill.title}**: {len(tip.drill.items)} questions, about {tip.drill.minutes} minutes")
+        st.markdown(
+            f"**{tip.drill.title}**: {len(tip.drill.items)} questions, about {tip.drill.minutes} minutes"
+        )
         if st.button("Start the drill", type="primary"):
             st.session_state.pop("drill", None)
             st.switch_page("pages/self_grade.py", query_params={"drill": tip.drill.id})
@@ -109,7 +121,7 @@ def page() -> None:
         st.markdown(f"**{load_case(tip.case).title}**, a whole interview")
         if st.button("Set up this interview", type="primary"):
             st.session_state.pop("interview", None)
-            st.session_state["kept:setup_case"] = tip.case.value
+            st.session_state["setup_case"] = tip.case.value
             st.switch_page("pages/interview.py")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import streamlit as st
 
@@ -43,32 +44,43 @@ def setup() -> None:
     options = [SURPRISE, *[c.value for c in available_cases()]]
     levels = [lv.value for lv in Level]
     st.selectbox(
-        "Case", options, index=state.kept_index("setup_case", options), placeholder="Choose a case",
-        format_func=_case_label, **_kept("setup_case"),
+        "Case",
+        options,
+        index=None,
+        placeholder="Choose a case",
+        format_func=_case_label,
+        **_kept("setup_case"),
     )
     left, right = st.columns(2)
     left.selectbox(
-        "Level", levels, index=state.kept_index("setup_level", levels, 2), format_func=str.capitalize,
+        "Level",
+        levels,
+        index=2,
+        format_func=str.capitalize,
         **_kept("setup_level"),
     )
-    minutes = int(state.kept("setup_minutes", 45))  # type: ignore[call-overload]
-    right.slider("Minutes", min_value=15, max_value=90, value=minutes, step=5, **_kept("setup_minutes"))
+    right.slider("Minutes", min_value=15, max_value=90, value=45, step=5, **_kept("setup_minutes"))
     engine_fields()
     if st.button("Start the interview", type="primary"):
         _start()
 
 
-def _kept(key: str) -> dict[str, object]:
-    """A widget's key, with the callback that keeps its value across pages."""
-    return {"key": key, "on_change": state.remember, "args": (key,)}
+def _kept(key: str) -> dict[str, Any]:
+    """A widget's key, its value kept for the whole browser session (the case box no longer jumps
+    back to a default after a visit to another page)."""
+    return {"key": key, "persist_state": "session"}
 
 
 def engine_fields() -> None:
     engines = list(ENGINES)
     default = engines.index(state.services().settings.provider.value)
     st.radio(
-        "Engine", engines, index=state.kept_index("engine_provider", engines, default), format_func=ENGINES.get,
-        horizontal=True, **_kept("engine_provider"),
+        "Engine",
+        engines,
+        index=default,
+        format_func=lambda e: ENGINES[e],
+        horizontal=True,
+        **_kept("engine_provider"),
     )
     if state.kept("engine_provider", engines[default]) != ProviderName.openai.value:
         return
@@ -77,10 +89,9 @@ def engine_fields() -> None:
             ("engine_base_url", "Base URL", "https://api.openai.com/v1 (default)"),
             ("engine_model", "Model", state.services().settings.model),
         ):
-            st.text_input(label, value=str(state.kept(key) or ""), placeholder=hint, **_kept(key))
+            st.text_input(label, placeholder=hint, **_kept(key))
         st.text_input(
             "API key",
-            value=str(state.kept("engine_key") or ""),
             type="password",
             help="Kept in this browser session only: never stored, logged or put in a link.",
             **_kept("engine_key"),

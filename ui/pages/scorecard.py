@@ -44,7 +44,10 @@ def page() -> None:
             st.switch_page("pages/interview.py", query_params={"session": interview.state.id})
         return
     st.query_params["session"] = interview.state.id
-    card = interview.final_scorecard(timeout=state.services().settings.timeout_s * 10) or interview.state.scorecard
+    card = (
+        interview.final_scorecard(timeout=state.services().settings.timeout_s * 10)
+        or interview.state.scorecard
+    )
     report = build_report(
         card,
         interview.state.self_scores,

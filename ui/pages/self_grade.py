@@ -14,6 +14,7 @@ from interviewer.export import build_report, stage_view, study_note
 from interviewer.progress import Drill, drill_by_id
 from interviewer.store import SelfGrade
 from knowledge.cases import available_cases, load_case
+from rubric.assessors import Assessor
 from rubric.grading import grade_answer
 from rubric.scoring import StageScore
 from rubric.transcripts import grade_transcript
@@ -34,19 +35,28 @@ def _uploaded_text(label: str, key: str) -> str | None:
         return ""
 
 
-def _grader() -> tuple[object, str]:
+def _grader() -> tuple[Assessor, str]:
     engine = state.chosen_engine_or_offline()
     return engine.grader, engine.provider
 
 
 def one_answer() -> None:
     cases = [c.value for c in available_cases()]
-    case = st.selectbox("Case", cases, index=None, placeholder="Choose a case", format_func=lambda c: load_case(c).title)
-    stage = st.selectbox("Stage", [s.value for s in Stage], index=None, placeholder="Choose a stage",
-                         format_func=lambda s: Stage(s).label)
+    case = st.selectbox(
+        "Case", cases, index=None, placeholder="Choose a case", format_func=lambda c: load_case(c).title
+    )
+    stage = st.selectbox(
+        "Stage",
+        [s.value for s in Stage],
+        index=None,
+        placeholder="Choose a stage",
+        format_func=lambda s: Stage(s).label,
+    )
     pasted = st.text_area("Your answer", height=220, key="sg_answer")
     uploaded = _uploaded_text("…or upload it (a .txt or .md file)", "sg_answer_file")
-    mine = st.select_slider("Your own score first (1 missing · 2 shallow · 3 solid · 4 excellent)", [1, 2, 3, 4], 3)
+    mine = st.select_slider(
+        "Your own score first (1 missing · 2 shallow · 3 solid · 4 excellent)", [1, 2, 3, 4], 3
+    )
     if not st.button("Grade my answer", type="primary"):
         return
     text = uploaded if uploaded else pasted
@@ -55,13 +65,26 @@ def one_answer() -> None:
         return
     grader, provider = _grader()
     try:
-        score = grade_answer(grader, provider, CaseId(case), Stage(stage), text or "",  # type: ignore[arg-type]
-                             state.services().settings.max_answer_chars)
+        score = grade_answer(
+            grader,
+            provider,
+            CaseId(case),
+            Stage(stage),
+            text or "",
+            state.services().settings.max_answer_chars,
+        )
     except InterviewerError as exc:
         st.error(str(exc))
         return
-    _save(SelfGrade(id=uuid.uuid4().hex, case=CaseId(case), kind="answer", stages=[score],
-                    self_scores={Stage(stage): mine}))
+    _save(
+        SelfGrade(
+            id=uuid.uuid4().hex,
+            case=CaseId(case),
+            kind="answer",
+            stages=[score],
+            self_scores={Stage(stage): mine},
+        )
+    )
 
 
 def transcript() -> None:
@@ -71,20 +94,36 @@ def transcript() -> None:
     )
     pasted = st.text_area("Transcript", height=260, key="sg_transcript")
     uploaded = _uploaded_text("…or upload it (.md or .json)", "sg_transcript_file")
-    level = st.selectbox("Level", [lv.value for lv in Level], index=2, format_func=str.capitalize, key="sg_level")
+    level = st.selectbox(
+        "Level", [lv.value for lv in Level], index=2, format_func=str.capitalize, key="sg_level"
+    )
     st.markdown("**Your own scores first** (1 missing · 2 shallow · 3 solid · 4 excellent)")
     mine = {s: st.select_slider(s.label, [1, 2, 3, 4], 3, key=f"sg_self_{s.value}") for s in Stage}
     if not st.button("Grade the transcript", type="primary"):
         return
     grader, provider = _grader()
     try:
-        card = grade_transcript(grader, provider, (uploaded if uploaded else pasted) or "", Level(level), None,  # type: ignore[arg-type]
-                                state.services().settings.max_answer_chars)
+        card = grade_transcript(
+            grader,
+            provider,
+            (uploaded if uploaded else pasted) or "",
+            Level(level),
+            None,
+            state.services().settings.max_answer_chars,
+        )
     except InterviewerError as exc:
         st.error(str(exc))
         return
-    _save(SelfGrade(id=uuid.uuid4().hex, case=card.case, kind="transcript", stages=card.stages,
-                    self_scores=mine, scorecard=card))
+    _save(
+        SelfGrade(
+            id=uuid.uuid4().hex,
+            case=card.case,
+            kind="transcript",
+            stages=card.stages,
+            self_scores=mine,
+            scorecard=card,
+        )
+    )
 
 
 def _save(grade: SelfGrade) -> None:
@@ -136,12 +175,20 @@ def drill_page(drill: Drill) -> None:
     if st.button("Grade and go on", type="primary"):
         grader, provider = _grader()
         try:
-            score = grade_answer(grader, provider, item.case, item.stage, text, state.services().settings.max_answer_chars)  # type: ignore[arg-type]
+            score = grade_answer(
+                grader, provider, item.case, item.stage, text, state.services().settings.max_answer_chars
+            )
         except InterviewerError as exc:
             st.error(str(exc))
             return
-        grade = SelfGrade(id=uuid.uuid4().hex, case=item.case, kind="drill", stages=[score],
-                          self_scores={item.stage: mine}, drill=drill.id)
+        grade = SelfGrade(
+            id=uuid.uuid4().hex,
+            case=item.case,
+            kind="drill",
+            stages=[score],
+            self_scores={item.stage: mine},
+            drill=drill.id,
+        )
         state.my_store().save_grade(grade)
         done.append(grade)
         st.rerun()
