@@ -89,7 +89,7 @@ def test_a_whole_interview_ends_on_the_scorecard_and_in_history(app: AppTest) ->
     labels = [e.label for e in app.expander]
     assert "3. Data preparation: " in " ".join(labels)
     assert "you said 3" in labels[0]
-    app.switch_page("pages/history.py").run()
+    app.switch_page("screens/history.py").run()
     assert not app.exception
     assert "1 sessions and grades" in app.caption[0].value
     assert "Suggested next practice" in [h.value for h in app.subheader]
@@ -97,8 +97,8 @@ def test_a_whole_interview_ends_on_the_scorecard_and_in_history(app: AppTest) ->
 
 def test_the_case_box_keeps_its_choice_across_pages(app: AppTest) -> None:
     app.selectbox(key="setup_case").select("news_feed").run()
-    app.switch_page("pages/evals.py").run()
-    app.switch_page("pages/interview.py").run()
+    app.switch_page("screens/evals.py").run()
+    app.switch_page("screens/interview.py").run()
     assert app.selectbox(key="setup_case").value == "news_feed"
 
 
@@ -129,7 +129,7 @@ def test_a_refresh_resumes_and_another_browser_sees_nothing(app: AppTest) -> Non
     assert not other.chat_message
     assert "no interview of yours" in other.warning[0].value
     assert said[1] not in [m.value for m in other.markdown]
-    other.switch_page("pages/history.py").run()
+    other.switch_page("screens/history.py").run()
     assert "Nothing yet" in other.info[0].value
 
 
@@ -138,20 +138,20 @@ def test_history_resumes_an_unfinished_interview_and_deletes_one(app: AppTest) -
     app.chat_input[0].set_value("What is the peak traffic?").run()
     session = app.query_params["session"]
     app.session_state["interview"] = None
-    app.switch_page("pages/history.py").run()
+    app.switch_page("screens/history.py").run()
     app.selectbox[0].select(session).run()
     _button(app, "Resume").click().run()
     assert not app.exception
     assert app.query_params["session"] == session
     assert len(app.chat_message) == 3
-    app.switch_page("pages/history.py").run()
+    app.switch_page("screens/history.py").run()
     app.selectbox[0].select(session).run()
     _button(app, "Delete").click().run()
     assert "Nothing yet" in app.info[0].value
 
 
 def test_self_grading_one_answer_then_a_transcript(app: AppTest) -> None:
-    app.switch_page("pages/self_grade.py").run()
+    app.switch_page("screens/self_grade.py").run()
     app.selectbox[0].select("ad_click_prediction")
     app.selectbox[1].select("data_preparation")
     app.text_area[0].input("Split by time, not at random: a random split leaks future clicks. " + ATTACK)
@@ -168,12 +168,12 @@ def test_self_grading_one_answer_then_a_transcript(app: AppTest) -> None:
     _button(app, "Grade the transcript").click().run()
     assert not app.exception
     assert app.metric[0].label == "Overall"
-    app.switch_page("pages/history.py").run()
+    app.switch_page("screens/history.py").run()
     assert "2 sessions and grades" in app.caption[0].value
 
 
 def test_a_bad_transcript_gets_a_clear_message(app: AppTest) -> None:
-    app.switch_page("pages/self_grade.py").run()
+    app.switch_page("screens/self_grade.py").run()
     app.radio[0].set_value("Whole transcript").run()
     app.text_area[0].input("## nowhere\nCandidate: hi")
     _button(app, "Grade the transcript").click().run()
@@ -181,7 +181,7 @@ def test_a_bad_transcript_gets_a_clear_message(app: AppTest) -> None:
 
 
 def test_a_suggested_drill_runs_on_the_self_grade_page(app: AppTest) -> None:
-    app.switch_page("pages/self_grade.py").run()
+    app.switch_page("screens/self_grade.py").run()
     app.query_params["drill"] = "stage:evaluation"
     app.run()
     assert app.subheader[0].value.startswith("Drill: Evaluation")
@@ -198,7 +198,7 @@ def test_the_evals_page_compares_two_reports(
     monkeypatch.setenv("MLSD_REPORTS_DIR", str(tmp_path))
     _report(tmp_path / "a.json", "voice-v1", [1, 1, 1])
     _report(tmp_path / "b.json", "voice-v2", [1, 0, 1])
-    app.switch_page("pages/evals.py").run()
+    app.switch_page("screens/evals.py").run()
     app.selectbox[0].select(str(tmp_path / "a.json"))
     app.selectbox[1].select(str(tmp_path / "b.json")).run()
     assert not app.exception

@@ -1,4 +1,5 @@
-"""The Streamlit app: a router around five pages (`ui/pages/`). Run with `mlsd app`.
+"""The Streamlit app: a router around five pages, run with `mlsd app`. The pages live in
+`ui/screens/`, not `pages/`, which Streamlit would also serve on their own, without this router.
 
 No business logic here or in the pages: the packages decide, the pages display. Who is using the
 browser is settled first (a configured OIDC login, else this browser's own anonymous id), and every
@@ -13,7 +14,7 @@ import streamlit as st
 
 from ui import state
 
-PAGES = Path(__file__).resolve().parent / "pages"
+PAGES = Path(__file__).resolve().parent / "screens"
 
 
 def main() -> None:

@@ -28,15 +28,24 @@ class Services:
     settings: Settings
     store: Store
     """Everyone's sessions: pages use `my_store()`."""
-    offline: Engine
+
+    @property
+    def offline(self) -> Engine:
+        return _offline_engine()
 
 
 @st.cache_resource
 def services() -> Services:
     settings = Settings()
     use_cache_dir(settings.tiktoken_dir)
-    offline = build_engine(settings.model_copy(update={"provider": ProviderName.offline}))
-    return Services(settings, Store(settings.db_url), offline)
+    return Services(settings, Store(settings.db_url))
+
+
+@st.cache_resource
+def _offline_engine() -> Engine:
+    """Built on first use, so the first page paints before the judge's model loads."""
+    settings = services().settings
+    return build_engine(settings.model_copy(update={"provider": ProviderName.offline}))
 
 
 def kept(key: str, default: object = None) -> object:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from common.ids import Stage
 from common.markup import literal
@@ -27,19 +28,22 @@ def safe_text(turn: Turn) -> str:
 
 def show_turn(turn: Turn) -> None:
     with st.chat_message(ROLES[turn.role]):
-        st.markdown(safe_text(turn))
-        if turn.role == "candidate":
-            return
-        move = turn.move.value if turn.move else ""
-        st.caption(f"{turn.stage.number}/7 · {move} · {literal(turn.speaker())}")
-        if turn.outcome is Outcome.fallback:
-            st.warning(f"The model did not answer ({turn.reason}); the template voice spoke this turn.")
-        elif turn.outcome is Outcome.rejected:
-            st.info(
-                f"The model's reply failed a check ({turn.reason}); the template's draft was said instead."
-            )
-        if turn.judge_fallback:
-            st.caption(f"The offline judge assessed this answer ({turn.judge_fallback}).")
+        turn_body(turn)
+
+
+def turn_body(turn: Turn, text: DeltaGenerator | None = None) -> None:
+    """A turn's text (into `text`, a placeholder it streamed into, if given) and its notes."""
+    (text or st).markdown(safe_text(turn))
+    if turn.role == "candidate":
+        return
+    move = turn.move.value if turn.move else ""
+    st.caption(f"{turn.stage.number}/7 · {move} · {literal(turn.speaker())}")
+    if turn.outcome is Outcome.fallback:
+        st.warning(f"The model did not answer ({turn.reason}); the template voice spoke this turn.")
+    elif turn.outcome is Outcome.rejected:
+        st.info(f"The model's reply failed a check ({turn.reason}); the template's draft was said instead.")
+    if turn.judge_fallback:
+        st.caption(f"The offline judge assessed this answer ({turn.judge_fallback}).")
 
 
 def score_chart(report: Report) -> Any:

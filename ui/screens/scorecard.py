@@ -35,13 +35,13 @@ def page() -> None:
         st.title("Scorecard")
         st.info("This interview is not finished yet.")
         if st.button("Back to the interview", type="primary"):
-            st.switch_page("pages/interview.py", query_params={"session": interview.state.id})
+            st.switch_page("screens/interview.py", query_params={"session": interview.state.id})
         return
     if not interview.state.self_scores:
         st.title("Scorecard")
         st.info("Score yourself first: the grade is shown after your own scores.")
         if st.button("Score myself", type="primary"):
-            st.switch_page("pages/interview.py", query_params={"session": interview.state.id})
+            st.switch_page("screens/interview.py", query_params={"session": interview.state.id})
         return
     st.query_params["session"] = interview.state.id
     card = (

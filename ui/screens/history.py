@@ -49,7 +49,7 @@ def _actions(rows: list[HistoryRow]) -> None:
         label = "Open the scorecard" if row.finished else "Resume"
         if resume.button(label, type="primary"):
             st.session_state.pop("interview", None)
-            target = "pages/scorecard.py" if row.finished else "pages/interview.py"
+            target = "screens/scorecard.py" if row.finished else "screens/interview.py"
             st.switch_page(target, query_params={"session": row.id})
     if delete.button("Delete"):
         store = state.my_store()
@@ -114,7 +114,7 @@ def page() -> None:
         )
         if st.button("Start the drill", type="primary"):
             st.session_state.pop("drill", None)
-            st.switch_page("pages/self_grade.py", query_params={"drill": tip.drill.id})
+            st.switch_page("screens/self_grade.py", query_params={"drill": tip.drill.id})
     elif tip.case is not None:
         from knowledge.cases import load_case
 
@@ -122,7 +122,7 @@ def page() -> None:
         if st.button("Set up this interview", type="primary"):
             st.session_state.pop("interview", None)
             st.session_state["setup_case"] = tip.case.value
-            st.switch_page("pages/interview.py")
+            st.switch_page("screens/interview.py")
 
 
 page()

@@ -21,7 +21,7 @@ from interviewer.session import Interview
 from interviewer.usage import engine_usage
 from knowledge.cases import available_cases, load_case
 from ui import state
-from ui.views import show_turn
+from ui.views import show_turn, turn_body
 
 SURPRISE = "surprise"
 ENGINES = {
@@ -163,38 +163,56 @@ def clock(interview: Interview) -> None:
     )
 
 
-def controls(interview: Interview) -> None:
+def controls(interview: Interview) -> str | None:
+    """Hint / Skip / End; returns the command pressed (sent below the chat, not in the sidebar)."""
     if interview.finished:
-        return
+        return None
     hint, skip, end = st.columns(3)
+    pressed = None
     for column, label, command in ((hint, "Hint", "/hint"), (skip, "Skip", "/skip"), (end, "End", "/end")):
         if column.button(label, width="stretch", key=f"cmd{command}"):
-            send(interview, command)
+            pressed = command
+    return pressed
 
 
 def send(interview: Interview, text: str) -> None:
-    """Submit, streaming the interviewer's reply into the page as it is generated."""
+    """Submit, streaming the interviewer's reply into the page as it is generated, and draw the
+    reply in place (one run per turn); a rerun only when the page must change shape (an error to
+    edit, or the end of the interview)."""
     with st.chat_message("user"):
         st.markdown(literal(text))
-    with st.chat_message("assistant"):
-        live, streamed = st.empty(), []
+    reply = st.chat_message("assistant")
+    live = reply.empty()
+    streamed: list[str] = []
 
-        def on_token(chunk: str) -> None:
-            streamed.append(chunk)
-            live.markdown(literal("".join(streamed)) + " ▌")
+    def on_token(chunk: str) -> None:
+        streamed.append(chunk)
+        live.markdown(literal("".join(streamed)) + " ▌")
 
-        before = engine_usage(interview.engine)
-        began = time.perf_counter()
-        try:
-            replies = interview.submit(text, on_token=on_token)
-            st.session_state.pop("rejected", None)
-            transient = [t.text for t in replies if t not in interview.turns]  # "I didn't get an answer"
-            st.session_state["notice"] = transient[0] if transient else None
-        except InterviewerError as exc:
-            st.session_state["rejected"] = (text, str(exc))
-        st.session_state["engine_ms"] = round((time.perf_counter() - began) * 1000, 1)
-        state.charge(interview, before)
-    st.rerun()
+    before = engine_usage(interview.engine)
+    began = time.perf_counter()
+    try:
+        replies = interview.submit(text, on_token=on_token)
+    except InterviewerError as exc:
+        st.session_state["rejected"] = (text, str(exc))
+        st.rerun()
+    st.session_state["engine_ms"] = round((time.perf_counter() - began) * 1000, 1)
+    state.charge(interview, before)
+    had_error = st.session_state.pop("rejected", None) is not None
+    stored = [t for t in replies if t in interview.turns]
+    st.session_state["notice"] = None if stored else replies[0].text  # "I didn't get an answer"
+    if interview.finished or had_error or not stored:
+        st.rerun()
+    with reply:
+        turn_body(stored[0], live)
+    for turn in stored[1:]:
+        show_turn(turn)
+    engine_caption()
+
+
+def engine_caption() -> None:
+    if st.session_state.get("engine_ms") is not None:
+        st.caption(f"Last turn: {st.session_state['engine_ms']:.0f} ms in the engine")
 
 
 def self_assessment(interview: Interview) -> None:
@@ -205,7 +223,7 @@ def self_assessment(interview: Interview) -> None:
         if st.form_submit_button("Show my scorecard", type="primary"):
             interview.final_scorecard(timeout=state.services().settings.timeout_s * 10)
             interview.assess_self(scores)
-            st.switch_page("pages/scorecard.py", query_params={"session": interview.state.id})
+            st.switch_page("screens/scorecard.py", query_params={"session": interview.state.id})
 
 
 def chat(interview: Interview) -> None:
@@ -215,8 +233,8 @@ def chat(interview: Interview) -> None:
         f"engine speaking: **{literal(interview.engine.name)}**"
     )
     with st.sidebar:
-        tracker(interview)
-        controls(interview)
+        progress = st.container()  # drawn last, once this run's turn is in
+        command = controls(interview)
         if st.button("New interview", width="stretch"):
             st.session_state.pop("interview", None)
             st.query_params.clear()
@@ -224,25 +242,30 @@ def chat(interview: Interview) -> None:
     for turn in interview.turns:
         show_turn(turn)
     if interview.finished:
+        engine_caption()
+        with progress:
+            tracker(interview)
         if not interview.state.self_scores:
             self_assessment(interview)
         elif st.button("See the scorecard", type="primary"):
-            st.switch_page("pages/scorecard.py", query_params={"session": interview.state.id})
+            st.switch_page("screens/scorecard.py", query_params={"session": interview.state.id})
         return
-    if st.session_state.get("notice"):
-        with st.chat_message("assistant"):
-            st.markdown(st.session_state["notice"])
+    text = st.chat_input("Your answer, or a clarifying question")
     rejected = st.session_state.get("rejected")
-    if rejected:
+    if text is None and command is None:
+        if st.session_state.get("notice"):
+            with st.chat_message("assistant"):
+                st.markdown(st.session_state["notice"])
+        engine_caption()
+    if rejected and text is None and command is None:
         st.error(rejected[1])
         kept = st.text_area("Your text (kept, edit and send again)", rejected[0], height=200)
         if st.button("Send edited answer"):
-            send(interview, kept)
-    if st.session_state.get("engine_ms") is not None:
-        st.caption(f"Last turn: {st.session_state['engine_ms']:.0f} ms in the engine")
-    text = st.chat_input("Your answer, or a clarifying question")
-    if text is not None:
-        send(interview, text)
+            text = kept
+    if command or text is not None:
+        send(interview, command or text or "")
+    with progress:
+        tracker(interview)
 
 
 def page() -> None:
