@@ -1,19 +1,44 @@
-"""Sessions and turns in SQL (SQLite by default, any SQLAlchemy URL by setting).
+"""Sessions, turns and self-grades in SQL (SQLite by default, any SQLAlchemy URL by setting).
 
 Every turn is committed as it happens, so a refresh, a crash or an outage loses nothing.
+
+Each session and grade carries its owner (`interviewer.identity`). `Store(url)` sees everything (the
+terminal, the evals); `store.owned_by(owner)` is the same database seen by one person: it lists,
+opens, resumes, appends to and deletes only that person's rows, and a session id of someone else's
+behaves as if it did not exist.
 """
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
-from sqlalchemy import ForeignKey, Integer, String, Text, create_engine, event, func, insert, select, update
+from pydantic import Field
+from sqlalchemy import (
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import StaticPool
 
+from common.base import Strict
+from common.ids import CaseId, Stage
 from interviewer.models import SessionState, Turn
+from rubric.scoring import Scorecard, StageScore
 
 
 class _Base(DeclarativeBase):
@@ -32,6 +57,11 @@ class SessionRow(_Base):
     updated_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
     state: Mapped[str] = mapped_column(Text)
     """The SessionState as JSON."""
+    owner: Mapped[str | None] = mapped_column(String(80), index=True, nullable=True)
+    """Who the session belongs to (`interviewer.identity`); null for sessions stored before owners
+    (only the unscoped store sees those)."""
+    usage: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The session's model usage (`SessionUsage`) as JSON."""
 
 
 class TurnRow(_Base):
@@ -44,18 +74,78 @@ class TurnRow(_Base):
     """The Turn as JSON."""
 
 
+class GradeRow(_Base):
+    __tablename__ = "grades"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(80), index=True, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+    data: Mapped[str] = mapped_column(Text)
+    """The SelfGrade as JSON."""
+
+
+class SessionUsage(Strict):
+    """Model tokens a session spent (voice, turn judge and grader together)."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    calls: int = 0
+    model: str | None = None
+    """The chat model that spent them, for a cost estimate."""
+
+    def plus(self, other: SessionUsage) -> SessionUsage:
+        return SessionUsage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            calls=self.calls + other.calls,
+            model=other.model or self.model,
+        )
+
+
+class SelfGrade(Strict):
+    """One self-grading: a single answer (a stage) or a whole transcript, with the person's own
+    scores given before the grade was shown."""
+
+    id: str
+    case: CaseId
+    kind: Literal["answer", "transcript", "drill"]
+    stages: list[StageScore]
+    """The grade: one entry for an answer, seven for a transcript."""
+    self_scores: dict[Stage, int] = {}
+    scorecard: Scorecard | None = None
+    """For a transcript: the whole scorecard."""
+    drill: str | None = None
+    """The drill this answer belonged to, if any."""
+    at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
 class Store:
     def __init__(self, url: str) -> None:
         self.engine = _engine(url)
+        self.owner: str | None = None
+        """Whose rows this view sees; None: everyone's."""
         _Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
+
+    def owned_by(self, owner: str) -> Store:
+        """The same database, seen by one owner (shares the connection pool)."""
+        if not owner:
+            raise ValueError("an owner is needed")
+        view = copy.copy(self)
+        view.owner = owner
+        return view
+
+    # ------------------------------------------------------------ sessions
 
     def create(self, state: SessionState) -> None:
         with Session(self.engine) as db, db.begin():
-            db.add(_row(state))
+            db.add(_row(state, self.owner))
 
     def append(self, session_id: str, turns: list[Turn], state: SessionState | None = None) -> None:
         """Commit turns (and the new state) in one transaction (Core statements: on every turn)."""
         with self.engine.begin() as db:
+            if self.owner is not None and db.scalar(self._mine(select(SessionRow.id), session_id)) is None:
+                raise KeyError(f"no session {session_id!r}")
             if turns:
                 seq = db.scalar(select(func.count()).where(TurnRow.session_id == session_id)) or 0
                 rows = [
@@ -74,23 +164,81 @@ class Store:
                     raise KeyError(f"no session {session_id!r}")
 
     def load(self, session_id: str) -> tuple[SessionState, list[Turn]] | None:
+        """The session and its turns; None when there is none, or it is someone else's."""
         with Session(self.engine) as db:
-            row = db.get(SessionRow, session_id)
-            if row is None:
+            found = db.scalar(self._mine(select(SessionRow.state), session_id))
+            if found is None:
                 return None
             rows = db.scalars(
                 select(TurnRow.data).where(TurnRow.session_id == session_id).order_by(TurnRow.seq)
             )
             turns = [Turn.model_validate_json(data) for data in rows]
-            return SessionState.model_validate_json(row.state), turns
+            return SessionState.model_validate_json(found), turns
 
     def recent(self, limit: int = 20) -> list[SessionState]:
+        """The latest sessions (this owner's only, in an owner's view), newest first."""
+        query = select(SessionRow.state).order_by(SessionRow.updated_at.desc()).limit(limit)
+        if self.owner is not None:
+            query = query.where(SessionRow.owner == self.owner)
         with Session(self.engine) as db:
-            rows = db.scalars(select(SessionRow.state).order_by(SessionRow.updated_at.desc()).limit(limit))
-            return [SessionState.model_validate_json(data) for data in rows]
+            return [SessionState.model_validate_json(data) for data in db.scalars(query)]
+
+    def delete(self, session_id: str) -> bool:
+        """Delete a session and its turns; False when there is none of this owner's by that id."""
+        with self.engine.begin() as db:
+            if db.scalar(self._mine(select(SessionRow.id), session_id)) is None:
+                return False
+            db.execute(delete(TurnRow).where(TurnRow.session_id == session_id))
+            db.execute(delete(SessionRow).where(SessionRow.id == session_id))
+            return True
+
+    def add_usage(self, session_id: str, used: SessionUsage) -> SessionUsage:
+        """Add model usage to a session's total; returns the new total."""
+        with self.engine.begin() as db:
+            found = db.execute(self._mine(select(SessionRow.id, SessionRow.usage), session_id)).first()
+            if found is None:
+                raise KeyError(f"no session {session_id!r}")
+            total = _usage(found.usage).plus(used)
+            db.execute(
+                update(SessionRow).where(SessionRow.id == session_id).values(usage=total.model_dump_json())
+            )
+            return total
+
+    def usage(self, session_id: str) -> SessionUsage:
+        with Session(self.engine) as db:
+            return _usage(db.scalar(self._mine(select(SessionRow.usage), session_id)))
+
+    def _mine(self, query, session_id: str):  # type: ignore[no-untyped-def]
+        query = query.where(SessionRow.id == session_id)
+        return query if self.owner is None else query.where(SessionRow.owner == self.owner)
+
+    # ------------------------------------------------------------ self-grades
+
+    def save_grade(self, grade: SelfGrade) -> None:
+        with Session(self.engine) as db, db.begin():
+            db.add(GradeRow(id=grade.id, owner=self.owner, created_at=grade.at, data=grade.model_dump_json()))
+
+    def grades(self, limit: int = 100) -> list[SelfGrade]:
+        """The latest self-grades (this owner's only, in an owner's view), newest first."""
+        query = select(GradeRow.data).order_by(GradeRow.created_at.desc()).limit(limit)
+        if self.owner is not None:
+            query = query.where(GradeRow.owner == self.owner)
+        with Session(self.engine) as db:
+            return [SelfGrade.model_validate_json(data) for data in db.scalars(query)]
+
+    def delete_grade(self, grade_id: str) -> bool:
+        query = delete(GradeRow).where(GradeRow.id == grade_id)
+        if self.owner is not None:
+            query = query.where(GradeRow.owner == self.owner)
+        with self.engine.begin() as db:
+            return bool(db.execute(query).rowcount)
 
 
-def _row(state: SessionState) -> SessionRow:
+def _usage(data: str | None) -> SessionUsage:
+    return SessionUsage.model_validate_json(data) if data else SessionUsage()
+
+
+def _row(state: SessionState, owner: str | None) -> SessionRow:
     return SessionRow(
         id=state.id,
         case=state.case.value,
@@ -98,7 +246,19 @@ def _row(state: SessionState) -> SessionRow:
         provider=state.provider,
         finished=state.finished,
         state=state.model_dump_json(),
+        owner=owner,
     )
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Databases made before a column existed get it (nullable, so old rows stay valid)."""
+    for table in (_Base.metadata.tables["sessions"], _Base.metadata.tables["grades"]):
+        present = {c["name"] for c in inspect(engine).get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(engine.dialect)
+                with engine.begin() as db:
+                    db.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _engine(url: str) -> Engine:

@@ -1,17 +1,31 @@
-"""A person's path, in Debian's Chromium against a real `mlsd app`: start, answer, scorecard.
+"""A person's paths, in Debian's Chromium against a real `mlsd app`: a whole interview to the
+scorecard and both downloads, a refresh that resumes every turn, self-grading, history (the finished
+session, resuming an unfinished one, and someone else's browser seeing none of it), and the evals
+comparison. Slow (a real server and browser), so it is one long test.
 
-Slow (a real server and browser), so it runs once, as one test.
+It also measures, as figures (printed and written to test-results/browser-figures.json, never
+asserted): first paint after the server is ready, what the page adds to a turn beyond the engine,
+and opening a history of 50 sessions.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import statistics
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from common.processes import free_port, start_app, stop, wait_for
+from interviewer.identity import COOKIE, browser_owner
+from interviewer.models import SessionState
+from interviewer.store import Store
+from tests.test_app_logic import _report
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -24,55 +38,217 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-results"
+ANSWER = "I would split by time, use PR-AUC, and log the served features for training."
 pytestmark = pytest.mark.browser
 
 
+class Server:
+    def __init__(self, url: str, data: Path, ready_s: float) -> None:
+        self.url, self.data, self.ready_s = url, data, ready_s
+
+    def store(self) -> Store:
+        return Store(f"sqlite:///{self.data / 'mlsd.sqlite3'}")
+
+
 @pytest.fixture
-def app_url(tmp_path: Path) -> Iterator[str]:
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    _report(reports / "personas-before.json", "voice-v1", [1, 1, 1])
+    _report(reports / "personas-after.json", "voice-v2", [1, 0, 1])
+    monkeypatch.setenv("MLSD_REPORTS_DIR", str(reports))
     port = free_port()
-    server = start_app(port, tmp_path / "data")
+    process = start_app(port, tmp_path / "data")
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(f"{url}/_stcore/health", server)
-        yield url
+        ready = wait_for(f"{url}/_stcore/health", process)
+        yield Server(url, tmp_path / "data", ready)
     finally:
-        stop(server)
+        stop(process)
 
 
 @pytest.fixture
-def page() -> Iterator[Page]:
+def browser() -> Iterator[Browser]:
     assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make browser-deps`"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        yield page
+        yield browser
         browser.close()
 
 
-def _send(page: Page, text: str) -> None:
+def _new_page(browser: Browser) -> Page:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    ERRORS.clear()
+    page.on("pageerror", lambda e: ERRORS.append(str(e)))
+    page.on("console", lambda m: ERRORS.append(m.text) if m.type == "error" else None)
+    return page
+
+
+ERRORS: list[str] = []
+"""Errors the page raised or logged in the browser's console (a test ends with none)."""
+
+
+def _messages(page: Page) -> list[str]:
+    return [m.inner_text() for m in page.get_by_test_id("stChatMessage").all()]
+
+
+_RENDERED = """n => {
+  const all = document.querySelectorAll('[data-testid=stChatMessage]');
+  return all.length > n && all[all.length - 1].innerText.includes('· offline');
+}"""
+"""More than n messages, the last one an interviewer's turn drawn in full (with its caption)."""
+_REPLIED = _RENDERED.replace(
+    "· offline');", "· offline') && document.body.innerText.includes('ms in the engine');"
+)
+
+
+def _send(page: Page, text: str) -> float:
+    """Send one answer; returns what the page added to the turn beyond the engine, in ms (checked
+    every 25 ms, so the figure is not Playwright's back-off between checks)."""
     before = page.get_by_test_id("stChatMessage").count()
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(text)
+    began = time.perf_counter()
     box.press("Enter")
-    expect(page.get_by_test_id("stChatMessage")).not_to_have_count(before, timeout=20_000)
-    # the reply streams into a placeholder; the rerun then renders it with its caption
-    expect(page.get_by_test_id("stChatMessage").last).to_contain_text("· offline", timeout=20_000)
+    try:
+        page.wait_for_function(_REPLIED, arg=before, polling=25, timeout=30_000)
+    except Exception:
+        _shot(page, "failed-turn")
+        raise AssertionError(f"no reply; page errors: {ERRORS[-3:]}") from None
+    wall = (time.perf_counter() - began) * 1000
+    engine = page.get_by_text("ms in the engine").inner_text()
+    return wall - float(engine.split(":")[1].split("ms")[0])
 
 
-def test_a_person_completes_an_interview_in_the_browser(app_url: str, page: Page) -> None:
-    page.goto(app_url)
-    page.get_by_role("button", name="Start a new interview").click()
+def _choose(page: Page, label: str, option: str) -> None:
+    """Pick an option of a select box by keyboard: focus it, type, Enter."""
+    box = page.get_by_role("combobox", name=label)
+    box.click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
+    expect(box).to_have_value(re.compile(re.escape(option)))
+
+
+def _go(page: Page, name: str) -> None:
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=name).click()
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _start(page: Page, case: str) -> None:
+    _choose(page, "Case", case)
+    page.get_by_role("button", name="Start the interview").click()
     expect(page.get_by_test_id("stChatMessage").first).to_contain_text("1/7 · ask", timeout=20_000)
-    expect(page.get_by_text("Engine:")).to_contain_text("offline")
-    _send(page, "What latency budget and peak traffic do we have?")
-    expect(page.get_by_test_id("stChatMessage").last).to_contain_text("ms")
+
+
+def test_a_person_practises_reviews_and_compares_in_the_browser(server: Server, browser: Browser) -> None:
+    figures: dict[str, float] = {"server_ready_s": round(server.ready_s, 2)}
+    page = _new_page(browser)
+    began = time.perf_counter()
+    page.goto(server.url)
+    page.wait_for_function("() => document.body.innerText.includes('Start the interview')", polling=25)
+    figures["first_paint_ms"] = round((time.perf_counter() - began) * 1000)
+    _shot(page, "1-setup")
+
+    # a whole interview, with a refresh in the middle that resumes every turn
+    _start(page, "Ad click-through rate prediction")
+    expect(page.get_by_test_id("stCaptionContainer").first).to_contain_text("engine speaking: offline")
+    expect(page.locator("#mlsd-clock")).to_contain_text("used")
+    overheads = [_send(page, "What latency budget and peak traffic do we have?")]
+    overheads += [_send(page, ANSWER) for _ in range(3)]
+    said = _messages(page)
+    page.reload()
+    page.wait_for_function(_RENDERED, arg=len(said) - 1, polling=25, timeout=30_000)
+    assert _messages(page) == said
+    session = page.url.split("session=")[1].split("&")[0]
     for _ in range(60):
-        _send(page, "I would split by time, use PR-AUC, and log the served features for training.")
+        overheads.append(_send(page, ANSWER))
         if "wrap_up" in page.get_by_test_id("stChatMessage").last.inner_text():
             break
+    figures["page_ms_per_turn_p50"] = round(statistics.median(overheads), 1)
+    figures["page_ms_per_turn_max"] = round(max(overheads), 1)
     page.get_by_role("button", name="Show my scorecard").click(timeout=20_000)
-    expect(page.get_by_text("Scorecard", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Scorecard: Ad click-through rate prediction")).to_be_visible(
+        timeout=20_000
+    )
     expect(page.get_by_test_id("stMetric")).to_contain_text("Overall")
-    expect(page.get_by_test_id("stChatInput")).to_have_count(0)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "scorecard.png"), full_page=True)
+    expect(page.get_by_role("heading", name="Study notes")).to_be_visible(timeout=20_000)
+    expect(page.get_by_test_id("stVegaLiteChart")).to_be_visible()
+    _shot(page, "2-scorecard")
+    for label, suffix, marker in (
+        ("Download Markdown", ".md", "# Scorecard: Ad click-through rate prediction"),
+        ("Download printable HTML", ".html", "<!doctype html>"),
+    ):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=label).click()
+        saved = ARTIFACTS / f"scorecard{suffix}"
+        download.value.save_as(saved)
+        assert marker in saved.read_text(encoding="utf-8")
+
+    # history shows the finished session; an unfinished one resumes from there
+    _go(page, "Interview")
+    page.get_by_role("button", name="New interview").click()
+    _start(page, "Personalised news feed ranking")
+    _send(page, "How many daily active users?")
+    unfinished = _messages(page)
+    _go(page, "History and progress")
+    expect(page.get_by_text("2 sessions and grades")).to_be_visible(timeout=20_000)
+    _choose(page, "A session", "Personalised news feed ranking")
+    page.get_by_role("button", name="Resume").click()
+    page.wait_for_function(_RENDERED, arg=len(unfinished) - 1, polling=25, timeout=30_000)
+    assert _messages(page) == unfinished
+    _shot(page, "3-resumed")
+
+    # someone else's browser sees nothing of it, by link or in its history
+    other = _new_page(browser)
+    other.goto(f"{server.url}/?session={session}")
+    expect(other.get_by_text("There is no interview of yours with this id")).to_be_visible(timeout=20_000)
+    assert not other.get_by_test_id("stChatMessage").count()
+    _go(other, "History and progress")
+    expect(other.get_by_text("Nothing yet")).to_be_visible(timeout=20_000)
+    other.context.close()
+
+    # self-grading one answer
+    _go(page, "Self-grade")
+    _choose(page, "Case", "Card-payment fraud detection")
+    _choose(page, "Stage", "Evaluation")
+    page.get_by_label("Your answer").fill("PR-AUC on a time-based holdout, then an A/B test on losses.")
+    page.get_by_role("button", name="Grade my answer").click()
+    expect(page.get_by_test_id("stMetric").first).to_contain_text("Grade", timeout=20_000)
+    expect(page.get_by_test_id("stMetric").nth(1)).to_contain_text("3 / 4")
+    _shot(page, "4-self-grade")
+
+    # the evals comparison
+    _go(page, "Evals")
+    _choose(page, "Report A", "personas-before.json")
+    _choose(page, "Report B", "personas-after.json")
+    expect(page.get_by_text("Regressions: completed")).to_be_visible(timeout=20_000)
+    expect(page.get_by_text("p1: completed 1 -> 0")).to_be_visible()
+    _shot(page, "5-evals")
+
+    # a history of 50 sessions
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE)
+    mine = server.store().owned_by(browser_owner(token))
+    finished = mine.load(session)
+    assert finished is not None
+    for _ in range(50 - 2):  # 50 interviews in all, and the self-grade
+        mine.create(SessionState.model_validate(finished[0].model_dump() | {"id": uuid.uuid4().hex}))
+    _go(page, "Interview")
+    expect(page.get_by_role("heading", name="Personalised news feed ranking")).to_be_visible(timeout=20_000)
+    began = time.perf_counter()
+    _go(page, "History and progress")
+    page.wait_for_function(
+        "() => document.body.innerText.includes('51 sessions and grades')"
+        " && /Start the drill|Set up this interview/.test(document.body.innerText)",
+        polling=25,
+        timeout=30_000,
+    )
+    figures["history_50_ms"] = round((time.perf_counter() - began) * 1000)
+    assert not ERRORS, ERRORS
+    _shot(page, "6-history")
+    (ARTIFACTS / "browser-figures.json").write_text(json.dumps(figures, indent=2))
+    print("browser figures:", json.dumps(figures))

@@ -1,4 +1,4 @@
-"""The Streamlit app, headless through AppTest: a whole interview, escaping, resume on refresh."""
+"""The Streamlit app, headless through AppTest: every page, escaping, resume, privacy."""
 
 from __future__ import annotations
 
@@ -9,42 +9,97 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from common.markup import literal as escape
+from common.processes import free_port
+from interviewer.identity import browser_owner
+from interviewer.store import Store
+from tests.test_app_logic import _report
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
 ATTACK = "<img src=x onerror=alert(1)> **bold** [click](http://evil.example) ![x](http://evil.example/x.png)"
+ANSWER = "I'd split by time and use PR-AUC, logging served features."
+
+
+def _browser(token: str | None = None, session: str | None = None) -> AppTest:
+    """A fresh browser (a new AppTest has a new anonymous id unless given one's token)."""
+    st.cache_resource.clear()
+    app = AppTest.from_file(APP, default_timeout=60)
+    if token:
+        app.session_state["browser_token"] = token
+    if session:
+        app.query_params["session"] = session
+    return app.run()
 
 
 @pytest.fixture
 def app() -> AppTest:
-    st.cache_resource.clear()
-    return AppTest.from_file(APP, default_timeout=60).run()
+    return _browser()
 
 
-def _started(app: AppTest) -> AppTest:
-    app.sidebar.button[0].click().run()
+def _button(app: AppTest, label: str):  # type: ignore[no-untyped-def]
+    return next(b for b in app.button if b.label == label)
+
+
+def _started(app: AppTest, case: str = "ad_click_prediction") -> AppTest:
+    app.selectbox(key="setup_case").select(case)
+    _button(app, "Start the interview").click().run()
     assert not app.exception
     return app
 
 
-def test_the_landing_page_offers_cases_and_names_the_engine(app: AppTest) -> None:
-    assert not app.exception
-    assert "offline" in app.sidebar.caption[0].value
-    assert "Ad click-through rate prediction" in app.sidebar.selectbox[0].options
-
-
-def test_a_whole_interview_ends_on_a_scorecard(app: AppTest) -> None:
-    _started(app)
+def _finish(app: AppTest) -> AppTest:
     for _ in range(60):
         if not app.chat_input:
             break
-        app.chat_input[0].set_value("I'd split by time and use PR-AUC, logging served features.").run()
+        app.chat_input[0].set_value(ANSWER).run()
     assert not app.exception
+    return app
+
+
+def test_the_setup_preselects_no_case_and_names_the_engines(app: AppTest) -> None:
+    assert not app.exception
+    box = app.selectbox(key="setup_case")
+    assert box.value is None
+    assert "Surprise me" in box.options
+    assert "Ad click-through rate prediction" in box.options
+    assert app.radio(key="engine_provider").value == "offline"
+    app.radio(key="engine_provider").set_value("openai").run()
+    assert app.text_input(key="engine_key").proto.type == 1  # PASSWORD
+    _button(app, "Start the interview").click().run()
+    assert "Choose a case" in app.error[0].value
+
+
+def test_surprise_me_starts_some_case_and_the_page_says_who_speaks(app: AppTest) -> None:
+    _started(app, "surprise")
+    assert "engine speaking: **offline**" in app.caption[0].value
+    assert app.title[0].value in app.chat_message[0].markdown[0].value  # the opening names the case
+    assert any("used ·" in h.proto.body for h in app.sidebar.get("html"))  # the clock
+
+
+def test_a_whole_interview_ends_on_the_scorecard_and_in_history(app: AppTest) -> None:
+    _finish(_started(app))
     assert not app.chat_input
     assert not app.metric  # the grade waits for the candidate's own scores
-    next(b for b in app.button if b.label == "Show my scorecard").click().run()
+    _button(app, "Show my scorecard").click().run()
+    assert not app.exception
+    assert app.title[0].value == "Scorecard: Ad click-through rate prediction"
     assert app.metric[0].label == "Overall"
-    assert any("Scorecard" in h.value for h in app.subheader)
-    assert "Your history (1)" in [e.label for e in app.sidebar.expander]
+    assert [b.label for b in app.get("download_button")] == ["Download Markdown", "Download printable HTML"]
+    assert app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart")
+    assert "Study notes" in [h.value for h in app.subheader]
+    labels = [e.label for e in app.expander]
+    assert "3. Data preparation: " in " ".join(labels)
+    assert "you said 3" in labels[0]
+    app.switch_page("screens/history.py").run()
+    assert not app.exception
+    assert "1 sessions and grades" in app.caption[0].value
+    assert "Suggested next practice" in [h.value for h in app.subheader]
+
+
+def test_the_case_box_keeps_its_choice_across_pages(app: AppTest) -> None:
+    app.selectbox(key="setup_case").select("news_feed").run()
+    app.switch_page("screens/evals.py").run()
+    app.switch_page("screens/interview.py").run()
+    assert app.selectbox(key="setup_case").value == "news_feed"
 
 
 def test_candidate_text_is_shown_literally(app: AppTest) -> None:
@@ -63,13 +118,108 @@ def test_an_over_long_answer_is_kept_for_editing(app: AppTest) -> None:
     assert app.text_area[0].value == long_answer
 
 
-def test_a_refresh_resumes_the_session_from_the_url(app: AppTest) -> None:
+def test_a_refresh_resumes_and_another_browser_sees_nothing(app: AppTest) -> None:
     _started(app)
     app.chat_input[0].set_value("What latency budget do we have?").run()
-    session = app.query_params["session"]
+    session, token = app.query_params["session"], app.session_state["browser_token"]
     said = [m.markdown[0].value for m in app.chat_message]
-    st.cache_resource.clear()
-    fresh = AppTest.from_file(APP, default_timeout=60)
-    fresh.query_params["session"] = session
-    fresh.run()
-    assert [m.markdown[0].value for m in fresh.chat_message] == said
+    same = _browser(token, session)
+    assert [m.markdown[0].value for m in same.chat_message] == said
+    other = _browser(session=session)
+    assert not other.chat_message
+    assert "no interview of yours" in other.warning[0].value
+    assert said[1] not in [m.value for m in other.markdown]
+    other.switch_page("screens/history.py").run()
+    assert "Nothing yet" in other.info[0].value
+
+
+def test_history_resumes_an_unfinished_interview_and_deletes_one(app: AppTest) -> None:
+    _started(app, "news_feed")
+    app.chat_input[0].set_value("What is the peak traffic?").run()
+    session = app.query_params["session"]
+    app.session_state["interview"] = None
+    app.switch_page("screens/history.py").run()
+    app.selectbox[0].select(session).run()
+    _button(app, "Resume").click().run()
+    assert not app.exception
+    assert app.query_params["session"] == session
+    assert len(app.chat_message) == 3
+    app.switch_page("screens/history.py").run()
+    app.selectbox[0].select(session).run()
+    _button(app, "Delete").click().run()
+    assert "Nothing yet" in app.info[0].value
+
+
+def test_self_grading_one_answer_then_a_transcript(app: AppTest) -> None:
+    app.switch_page("screens/self_grade.py").run()
+    app.selectbox[0].select("ad_click_prediction")
+    app.selectbox[1].select("data_preparation")
+    app.text_area[0].input("Split by time, not at random: a random split leaks future clicks. " + ATTACK)
+    app.select_slider[0].set_value(4)
+    _button(app, "Grade my answer").click().run()
+    assert not app.exception
+    assert [m.label for m in app.metric] == ["Grade", "You said", "Difference (you - grade)"]
+    assert app.metric[1].value == "4 / 4"
+    assert ATTACK not in [m.value for m in app.markdown]
+    _button(app, "Grade another").click().run()
+    app.radio[0].set_value("Whole transcript").run()
+    transcript = "# Case: news_feed\n## evaluation\nInterviewer: Metrics?\nCandidate: NDCG, then A/B.\n"
+    app.text_area[0].input(transcript)
+    _button(app, "Grade the transcript").click().run()
+    assert not app.exception
+    assert app.metric[0].label == "Overall"
+    app.switch_page("screens/history.py").run()
+    assert "2 sessions and grades" in app.caption[0].value
+
+
+def test_a_bad_transcript_gets_a_clear_message(app: AppTest) -> None:
+    app.switch_page("screens/self_grade.py").run()
+    app.radio[0].set_value("Whole transcript").run()
+    app.text_area[0].input("## nowhere\nCandidate: hi")
+    _button(app, "Grade the transcript").click().run()
+    assert "names no case" in app.error[0].value or "unknown stage" in app.error[0].value
+
+
+def test_a_suggested_drill_runs_on_the_self_grade_page(app: AppTest) -> None:
+    app.switch_page("screens/self_grade.py").run()
+    app.query_params["drill"] = "stage:evaluation"
+    app.run()
+    assert app.subheader[0].value.startswith("Drill: Evaluation")
+    for n in range(3):
+        app.text_area[0].input(f"PR-AUC offline and an A/B test online ({n}).")
+        _button(app, "Grade and go on").click().run()
+        assert not app.exception
+    assert "Drill done" in app.success[0].value
+
+
+def test_the_evals_page_compares_two_reports(
+    app: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MLSD_REPORTS_DIR", str(tmp_path))
+    _report(tmp_path / "a.json", "voice-v1", [1, 1, 1])
+    _report(tmp_path / "b.json", "voice-v2", [1, 0, 1])
+    app.switch_page("screens/evals.py").run()
+    app.selectbox[0].select(str(tmp_path / "a.json"))
+    app.selectbox[1].select(str(tmp_path / "b.json")).run()
+    assert not app.exception
+    assert "Regressions: completed" in app.error[0].value
+    assert "p1: completed 1 -> 0" in app.text[0].value
+
+
+def test_an_openai_engine_that_fails_falls_back_visibly_and_keeps_the_key_private(
+    app: AppTest, tmp_path: Path
+) -> None:
+    canary = "sk-canary-7f3a9c"
+    app.radio(key="engine_provider").set_value("openai").run()
+    app.text_input(key="engine_base_url").input(f"http://127.0.0.1:{free_port()}/v1")
+    app.text_input(key="engine_key").input(canary)
+    _started(app)
+    app.chat_input[0].set_value(ANSWER).run()
+    assert not app.exception
+    assert any("template voice spoke" in w.value for w in app.warning)
+    shown = [e.value for e in [*app.markdown, *app.caption, *app.warning] if isinstance(e.value, str)]
+    assert not any(canary in text for text in shown)
+    database = Path(tmp_path / "data" / "mlsd.sqlite3").read_bytes()
+    assert canary.encode() not in database
+    owner = browser_owner(app.session_state["browser_token"])
+    assert Store(f"sqlite:///{tmp_path / 'data' / 'mlsd.sqlite3'}").owned_by(owner).recent()
