@@ -18,7 +18,7 @@ from common.markup import literal, one_line
 from interviewer.store import SessionUsage
 from knowledge.cases import load_case
 from knowledge.index import NOTES_DIR, read_note
-from rubric.scoring import QUOTE_CHARS, Scorecard, StageScore
+from rubric.scoring import QUOTE_CHARS, DiveNote, Scorecard, StageScore
 
 SCORE_WORDS = {1: "missing or wrong", 2: "shallow", 3: "solid", 4: "excellent"}
 
@@ -64,6 +64,8 @@ class StageView(Strict):
     hints: int
     help_cost: float
     feedback: str
+    outline: list[str] = []
+    """What a strong answer to this stage covers (our own content)."""
 
 
 def stage_view(score: StageScore, mine: int | None) -> StageView:
@@ -79,6 +81,7 @@ def stage_view(score: StageScore, mine: int | None) -> StageView:
         hints=score.hints,
         help_cost=score.help_cost,
         feedback=score.feedback,
+        outline=score.outline,
     )
 
 
@@ -95,6 +98,7 @@ class Report(Strict):
     hints: int
     stages: list[StageView]
     notes: list[StudyNote]
+    dives: list[DiveNote] = []
     usage: SessionUsage = SessionUsage()
     cost_usd: float | None = None
     """The estimated cost of the model tokens (None: no price known, or no model)."""
@@ -119,6 +123,7 @@ def build_report(
         hints=sum(s.hints for s in card.stages),
         stages=[stage_view(s, mine.get(s.stage)) for s in card.stages],
         notes=study_notes(card),
+        dives=card.dives,
         usage=usage or SessionUsage(),
         cost_usd=cost_usd,
     )
@@ -163,6 +168,18 @@ def markdown(report: Report) -> str:
         lines.append(f"- Gaps: {_topics(s.gaps)}")
         lines.append(f"- Suggestions: {_topics(s.suggestions)}")
         lines += ["", *[literal(line) for line in s.feedback.splitlines()]]
+        if s.outline:
+            lines += ["", "A strong answer covers:", *[f"- {point}" for point in s.outline]]
+    for dive in report.dives:
+        lines += [
+            "",
+            f"## Deep dive: {literal(dive.choice)}",
+            "",
+            dive.question,
+            "",
+            "A strong answer covers:",
+        ]
+        lines += [f"- {point}" for point in dive.look_for]
     if report.notes:
         lines += ["", "## Study notes", ""]
         for note in report.notes:
@@ -177,6 +194,10 @@ blockquote { margin: .2rem 0 .2rem 1rem; padding-left: .6rem; border-left: 3px s
 section { break-inside: avoid; } .note { white-space: pre-wrap; }
 @media print { body { margin: 0; } a { color: inherit; text-decoration: none; } }
 """
+
+
+def _items(points: list[str]) -> str:
+    return "".join(f"<li>{html.escape(point)}</li>" for point in points)
 
 
 def printable_html(report: Report) -> str:
@@ -208,7 +229,13 @@ def printable_html(report: Report) -> str:
         parts.append(
             f"<li>Gaps: {e(_topics(s.gaps))}</li><li>Suggestions: {e(_topics(s.suggestions))}</li></ul>"
         )
-        parts.append(f"<p class='note'>{e(s.feedback)}</p></section>")
+        parts.append(f"<p class='note'>{e(s.feedback)}</p>")
+        if s.outline:
+            parts.append("<p>A strong answer covers:</p><ul>" + _items(s.outline) + "</ul>")
+        parts.append("</section>")
+    for dive in report.dives:
+        parts.append(f"<section><h2>Deep dive: {e(dive.choice)}</h2><p>{e(dive.question)}</p>")
+        parts.append("<p>A strong answer covers:</p><ul>" + _items(dive.look_for) + "</ul></section>")
     if report.notes:
         parts.append("<h2>Study notes</h2>")
         parts += [

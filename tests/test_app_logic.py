@@ -237,6 +237,21 @@ def test_the_report_quotes_evidence_and_renders_study_notes(store: Store, engine
     assert study_note(Topic.data_leakage).title == "Data leakage"  # type: ignore[union-attr]
 
 
+def test_the_report_outlines_each_stage_and_the_deep_dives(store: Store, engine: Engine) -> None:
+    done = _finished(store, engine)
+    card = done.state.scorecard
+    assert card is not None
+    report = build_report(card, done.state.self_scores, engine="offline")
+    assert all(s.outline == c.outline and s.outline for s, c in zip(report.stages, card.stages, strict=True))
+    assert report.dives == card.dives
+    text, page = markdown(report), printable_html(report)
+    assert text.count("A strong answer covers:") == 7 + len(card.dives)
+    assert card.stages[0].outline[0] in text
+    assert page.count("A strong answer covers:") == 7 + len(card.dives)
+    for dive in card.dives:
+        assert f"Deep dive: {dive.choice}" in text
+
+
 def test_downloads_never_render_candidate_text_as_markup(store: Store, engine: Engine) -> None:
     done = _finished(store, engine)
     report = build_report(done.state.scorecard, done.state.self_scores, engine="offline")  # type: ignore[arg-type]

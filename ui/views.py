@@ -106,7 +106,16 @@ def show_report(report: Report) -> None:
     )
     for s in report.stages:
         show_stage(s)
+    show_dives(report)
     show_notes(report)
+
+
+def show_dives(report: Report) -> None:
+    for dive in report.dives:
+        with st.expander(f"Deep dive: {dive.choice}"):
+            st.text(dive.question)
+            st.markdown("**A strong answer covers**")
+            st.markdown("\n".join(f"- {literal(point)}" for point in dive.look_for))
 
 
 def show_stage(s: StageView, expanded: bool = False) -> None:
@@ -123,6 +132,9 @@ def show_stage(s: StageView, expanded: bool = False) -> None:
         if s.hints:
             st.markdown(f"**Hints:** {s.hints} (points lost to help: {s.help_cost:g})")
         st.text(s.feedback)
+        if s.outline:
+            st.markdown("**A strong answer covers**")
+            st.markdown("\n".join(f"- {literal(point)}" for point in s.outline))
 
 
 def show_notes(report: Report) -> None:
