@@ -96,6 +96,11 @@ class Scorecard(Strict):
     """Points lost across the interview to ideas that came only after help."""
 
 
+#: a stage that leaves one of its core topics (training-serving skew, data leakage, metric choice)
+#: undiscussed, or discussed only once told, is at most shallow, however well the rest is covered
+CENTRAL_GAP_CAP = 2.0
+
+
 def _round(value: float) -> int:
     return int(min(4, max(1, value + 0.5)))
 
@@ -117,9 +122,12 @@ def score_stage(
     credit = credit or {}
     wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
     scores = _criteria(plan.ideas, coverage, credit, wrong, criteria)
-    raw = _raw(scores, coverage)
-    unaided = _raw(_criteria(plan.ideas, coverage, {}, wrong, criteria), coverage)
     gaps, suggestions = _gaps(case, stage, coverage, credit)
+    central = _central(case, stage, coverage, credit)
+    raw = min(_raw(scores, coverage), CENTRAL_GAP_CAP) if central else _raw(scores, coverage)
+    unaided = _raw(_criteria(plan.ideas, coverage, {}, wrong, criteria), coverage)
+    if _central(case, stage, coverage, {}):
+        unaided = min(unaided, CENTRAL_GAP_CAP)
     return StageScore(
         case=case.id,
         stage=stage,
@@ -127,7 +135,7 @@ def score_stage(
         criteria=scores,
         gaps=gaps,
         suggestions=suggestions,
-        feedback=_feedback(case, stage, coverage, credit, corrected),
+        feedback=_feedback(case, stage, coverage, credit, corrected, central=central),
         provider=provider,
         prompt_version=prompt_version,
         hints=hints,
@@ -135,6 +143,21 @@ def score_stage(
         raw=round(raw, 3),
         outline=[_first_sentence(i.text) for i in plan.ideas],
     )
+
+
+def _central(case: Case, stage: Stage, coverage: Coverage, credit: Mapping[str, float]) -> list[Topic]:
+    """The stage's core topics of which nothing was discussed, or only once told (a topic stated
+    wrongly is not here: its mistake scores the stage on its own; a depth idea expected only at
+    senior or staff, or a curveball's adjustment, is beyond the basics, so it never caps)."""
+    plan = case.plan(stage)
+    wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
+    beyond = {c.idea.id for c in case.curveballs}
+    out = []
+    for topic in CORE_TOPICS:
+        ideas = [i for i in plan.ideas if i.topic == topic and i.level is None and i.id not in beyond]
+        if ideas and topic not in wrong and max(_worth(i.id, coverage, credit) for i in ideas) == 0:
+            out.append(topic)
+    return out
 
 
 def _first_sentence(text: str) -> str:
@@ -223,13 +246,21 @@ def _gaps(
 
 
 def _feedback(
-    case: Case, stage: Stage, coverage: Coverage, credit: Mapping[str, float], corrected: Sequence[str] = ()
+    case: Case,
+    stage: Stage,
+    coverage: Coverage,
+    credit: Mapping[str, float],
+    corrected: Sequence[str] = (),
+    central: Sequence[Topic] = (),
 ) -> str:
     plan = case.plan(stage)
     made = [i for i in plan.ideas if i.id in coverage.met]
     lines = [f"Made {len(made)} of {len(plan.ideas)} expected points clearly."]
     if coverage.misconceptions:
         lines.append("Scored 1 of 4: the answer states a known mistake as its plan (see Careful below).")
+    elif central:
+        missing = ", ".join(t.value.replace("_", " ") for t in central)
+        lines.append(f"Scored at most 2 of 4: {missing} is central to this stage and was not covered.")
     quotes = [one_line(coverage.met[i.id][0], QUOTE_CHARS) for i in made if credit.get(i.id, 1.0) >= 1.0]
     lines += [f'Done well: "{q}"' for q in dict.fromkeys(quotes)]
     thin = [i for i in plan.ideas if i.id in coverage.shallow and i.id not in coverage.met]
