@@ -17,7 +17,7 @@ from common.ids import Stage
 from rubric.guard import addresses_grader
 
 if TYPE_CHECKING:
-    from knowledge.cases import Case, ExpectedIdea, Misconception
+    from knowledge.cases import Case, ExpectedIdea, Misconception, StagePlan
     from knowledge.embedding import Vectors
 
 #: where a sentence ends: a line break, or . ! ? ; before a space (so `p.comment`, `v1.2` and
@@ -156,6 +156,8 @@ class EmbeddingAssessor:
             elif quotes := _in_order(units, set(weak)):
                 shallow[idea.id] = quotes
         wrong = self._wrong(case, stage, units, vectors[:count], idea_scores)
+        _unclaim(plan, wrong, met)
+        _unclaim(plan, wrong, shallow)
         return Coverage(met=met, shallow=shallow, misconceptions=wrong)
 
     def _wrong(
@@ -191,6 +193,20 @@ class EmbeddingAssessor:
             if quotes := [q for q in _in_order(units, hits) if not _NEGATION.search(q)]:
                 out[item.id] = quotes
         return out
+
+
+def _unclaim(plan: StagePlan, wrong: dict[str, list[str]], found: dict[str, list[str]]) -> None:
+    """A sentence that states a mistake is no evidence for an idea of the same topic ("shuffle
+    them randomly and do 80/10/10" is close in meaning to the time split, and is its opposite)."""
+    stated = {m.topic: set(wrong[m.id]) for m in plan.misconceptions if m.id in wrong}
+    for idea in plan.ideas:
+        bad = stated.get(idea.topic) if idea.topic else None
+        if bad and idea.id in found:
+            kept = [q for q in found[idea.id] if not any(b in q for b in bad)]
+            if kept:
+                found[idea.id] = kept
+            else:
+                del found[idea.id]
 
 
 def negated(sentence: str) -> bool:
