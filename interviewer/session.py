@@ -25,7 +25,7 @@ from interviewer.policy import (
 from interviewer.speaking import CheckedVoice, OnToken, Spoken
 from interviewer.voices import VoiceContext
 from knowledge.cases import Case, ExpectedIdea, load_case
-from rubric.assessors import Coverage, negated, sentences
+from rubric.assessors import Coverage, negated, restates, sentences
 from rubric.guard import checked_answer
 from rubric.schema import load_rubric
 from rubric.scoring import DiveNote, Scorecard, build_scorecard, score_stage
@@ -183,13 +183,13 @@ class Interview:
         st.met = _merge(st.met, coverage.met)
         st.shallow = {k: v for k, v in _merge(st.shallow, coverage.shallow).items() if k not in st.met}
         st.misconceptions = _merge(st.misconceptions, coverage.misconceptions)
-        self._settle_challenges(stage, coverage)
+        self._settle_challenges(stage, coverage, text)
         return coverage
 
-    def _settle_challenges(self, stage: Stage, coverage: Coverage) -> None:
+    def _settle_challenges(self, stage: Stage, coverage: Coverage, text: str) -> None:
         """A challenged misconception that the answer to the challenge corrects (it makes an idea of
-        the same topic, and does not state the mistake again) no longer sinks the stage: the idea
-        counts in part, as after a pointed question, and the feedback says it was corrected."""
+        the same topic, and neither states nor defends the mistake) no longer sinks the stage: the
+        idea counts in part, as after a pointed question, and the feedback says it was corrected."""
         st = self.state.stages[stage]
         plan = self.case.plan(stage)
         for wrong in plan.misconceptions:
@@ -197,7 +197,7 @@ class Interview:
             if not challenged or wrong.id not in st.misconceptions or wrong.id in coverage.misconceptions:
                 continue
             fix = next((i for i in plan.ideas if i.topic == wrong.topic and i.id in coverage.met), None)
-            if fix is not None and wrong.topic is not None:
+            if fix is not None and wrong.topic is not None and not restates(wrong, text):
                 st.misconceptions = {k: v for k, v in st.misconceptions.items() if k != wrong.id}
                 st.corrected = {**st.corrected, wrong.id: fix.id}
 

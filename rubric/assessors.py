@@ -26,7 +26,7 @@ _BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n")
 _FENCE = re.compile(r"^(```|~~~)\w*$")
 _NEGATION = re.compile(
     r"\b(?:not|never|no|avoid\w*|don'?t|doesn'?t|shouldn'?t|wouldn'?t|won'?t|instead|rather than"
-    r"|without|against|wrong|mistake|misleading|leak\w*|bad|naive)\b",
+    r"|without|against|wrong|mistake|misleading|useless|meaningless|pointless|leak\w*|bad|naive)\b",
     re.IGNORECASE,
 )
 
@@ -207,6 +207,20 @@ def _unclaim(plan: StagePlan, wrong: dict[str, list[str]], found: dict[str, list
                 found[idea.id] = kept
             else:
                 del found[idea.id]
+
+
+def restates(item: Misconception, text: str, floor: float = 0.5) -> bool:
+    """Whether `text` still argues for the mistake: a sentence not negated that says it outright
+    or comes near it in meaning (a looser bar than `EmbeddingAssessor` flags at: a defence of the
+    mistake is seldom worded like the mistake)."""
+    from knowledge.embedding import minilm
+
+    said = [u for u in sentences(text) if not _NEGATION.search(u)]
+    if not said:
+        return False
+    if any(_cue_hit(item.cues, u) for u in said):
+        return True
+    return any(score >= floor for _, score in _best_scores(minilm().embed(said), _bank([item])))
 
 
 def negated(sentence: str) -> bool:

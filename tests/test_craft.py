@@ -215,3 +215,22 @@ def test_a_mistake_corrected_when_challenged_no_longer_sinks_the_stage(store: St
     assert before.score == 1
     assert after.score >= 2
     assert "Corrected when asked" in after.feedback
+
+
+def test_a_mistake_defended_when_challenged_is_not_corrected(store: Store, engine: Engine) -> None:
+    """Naming a right idea while still arguing for the mistake corrects nothing."""
+    case = load_case(ADS)
+    plan = case.plan(Stage.evaluation)
+    wrong = next(m for m in plan.misconceptions if m.topic and m.topic.value == "metric_choice")
+    right = next(i for i in plan.ideas if i.topic == wrong.topic)
+    defence = (
+        f"{right.phrasings[0]} I know the classes are imbalanced, but with the threshold tuned I "
+        "think accuracy is still a reasonable thing to track, and it's easy to communicate."
+    )
+    answer = f"{plan.ideas[-1].phrasings[0]} {wrong.phrasings[0]}"
+    script = Script(
+        case=ADS, stages={Stage.evaluation: ScriptedStage(answer=answer, replies={"metric_choice": defence})}
+    )
+    st = _played(store, engine, script).state.stages[Stage.evaluation]
+    assert wrong.id in st.misconceptions
+    assert not st.corrected
