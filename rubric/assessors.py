@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 _BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n")
 _FENCE = re.compile(r"^(```|~~~)\w*$")
 _NEGATION = re.compile(
-    r"\b(?:not|never|no|avoid\w*|don'?t|doesn'?t|shouldn'?t|wouldn'?t|won'?t|instead|rather than"
-    r"|without|against|wrong|mistake|misleading|useless|meaningless|pointless|leak\w*|bad|naive)\b",
+    r"\b(?:not|never|no|avoid\w*|don'?t|doesn'?t|isn'?t|aren'?t|shouldn'?t|wouldn'?t|won'?t|instead"
+    r"|rather than|without|against|wrong|mistake|misleading|useless|meaningless|pointless|leak\w*"
+    r"|bad|naive)\b|[\u274c\u2717\u2718\U0001f6ab]",  # a cross mark before a list item
     re.IGNORECASE,
 )
 
@@ -104,6 +105,22 @@ def _with_pairs(vectors: Vectors, sentences: list[str], pairs: list[tuple[int, i
 
 def _cue_hit(cues: list[str], sentence: str) -> bool:
     return any(re.search(cue, sentence, re.IGNORECASE) for cue in cues)
+
+
+#: "not" as one side of a choice ("relevant versus not relevant", "clicked or not"), no negation
+_EITHER_NOT = re.compile(r"\b(?:versus|vs\.?|or)\s+not\b", re.IGNORECASE)
+
+
+def _cue_stated(cues: list[str], sentence: str) -> bool:
+    """A mistake said outright as the plan: a cue matches and the rest of the sentence does not
+    argue against it ("never shuffle the rows"); the cue's own words ("BLEU against the agent's
+    reply") and "not" as one side of a choice ("relevant versus not relevant") are no negation."""
+    for cue in cues:
+        for m in re.finditer(cue, sentence, re.IGNORECASE):
+            rest = _EITHER_NOT.sub(" ", sentence[: m.start()] + " " + sentence[m.end() :])
+            if not _NEGATION.search(rest):
+                return True
+    return False
 
 
 #: how much closer than a made point a sentence must come to count for another stage's idea
@@ -184,13 +201,16 @@ class EmbeddingAssessor:
         ]
         out: dict[str, list[str]] = {}
         for n, item in enumerate(plan.misconceptions):
-            hits = {
+            close = {
                 i
                 for i, (best, score) in enumerate(wrong_scores)
-                if best == n and score >= self.misconception_threshold and score >= idea_best[i] + self.margin
+                if best == n
+                and score >= self.misconception_threshold
+                and score >= idea_best[i] + self.margin
+                and not _NEGATION.search(units[i])
             }
-            hits |= {i for i in range(count) if _cue_hit(item.cues, units[i])}
-            if quotes := [q for q in _in_order(units, hits) if not _NEGATION.search(q)]:
+            cued = {i for i in range(count) if _cue_stated(item.cues, units[i])}
+            if quotes := _in_order(units, close | cued):
                 out[item.id] = quotes
         return out
 
@@ -253,12 +273,12 @@ def restates(item: Misconception, text: str, floor: float = 0.5) -> bool:
     mistake is seldom worded like the mistake)."""
     from knowledge.embedding import minilm
 
-    said = [u for u in sentences(text) if not _NEGATION.search(u)]
-    if not said:
-        return False
-    if any(_cue_hit(item.cues, u) for u in said):
+    if any(_cue_stated(item.cues, u) for u in sentences(text)):
         return True
-    return any(score >= floor for _, score in _best_scores(minilm().embed(said), _bank([item])))
+    said = [u for u in sentences(text) if not _NEGATION.search(u)]
+    return bool(said) and any(
+        score >= floor for _, score in _best_scores(minilm().embed(said), _bank([item]))
+    )
 
 
 def negated(sentence: str) -> bool:
