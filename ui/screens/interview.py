@@ -229,10 +229,11 @@ def self_assessment(interview: Interview) -> None:
             st.switch_page("screens/scorecard.py", query_params={"session": interview.state.id})
 
 
+# A turn reruns only the live part of the chat (a fragment): the turns since the page was last
+# drawn in full, the input and the tracker. Past this many such turns, the next one is drawn by a
+# full run, which settles them into the transcript (so a turn never redraws a long tail). A page
+# script's bare string would be drawn by Streamlit's magic: hence comments.
 TAIL_TURNS = 6
-"""A turn reruns only the live part of the chat (a fragment): the turns since the page was last
-drawn in full, the input and the tracker. Past this many such turns, the next one is drawn by a
-full run, which settles them into the transcript (so a turn never redraws a long tail)."""
 
 
 def chat(interview: Interview) -> None:
