@@ -233,7 +233,7 @@ def self_assessment(interview: Interview) -> None:
 # drawn in full, the input and the tracker. Past this many such turns, the next one is drawn by a
 # full run, which settles them into the transcript (so a turn never redraws a long tail). A page
 # script's bare string would be drawn by Streamlit's magic: hence comments.
-TAIL_TURNS = 6
+TAIL_TURNS = 12
 
 
 def chat(interview: Interview) -> None:
