@@ -229,7 +229,11 @@ def available_cases() -> list[CaseId]:
     return [c for c in CaseId if (CASES_DIR / f"{c.value}.yaml").exists()]
 
 
-@cache
 def load_case(case_id: CaseId | str) -> Case:
-    case_id = CaseId(case_id)
-    return load_case_file(CASES_DIR / f"{case_id.value}.yaml")
+    """The case, parsed once per process (an id and its string share the one copy)."""
+    return _load_case(CaseId(case_id).value)
+
+
+@cache
+def _load_case(case_id: str) -> Case:
+    return load_case_file(CASES_DIR / f"{case_id}.yaml")

@@ -165,8 +165,14 @@ def test_a_person_practises_reviews_and_compares_in_the_browser(server: Server, 
     page.wait_for_function(_RENDERED, arg=len(said) - 1, polling=25, timeout=30_000)
     assert _messages(page) == said
     session = page.url.split("session=")[1].split("&")[0]
-    for _ in range(60):
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE)
+    mine = server.store().owned_by(browser_owner(token))
+    for sent in range(60):
         overheads.append(_send(page, ANSWER))
+        if sent == 15:  # a turn redraws only the live tail: every stored turn is still shown once
+            stored = mine.load(session)
+            assert stored is not None
+            assert len(_messages(page)) == len(stored[1])
         if "wrap_up" in page.get_by_test_id("stChatMessage").last.inner_text():
             break
     figures["page_ms_per_turn_p50"] = round(statistics.median(overheads), 1)
@@ -231,8 +237,6 @@ def test_a_person_practises_reviews_and_compares_in_the_browser(server: Server, 
     _shot(page, "5-evals")
 
     # a history of 50 sessions
-    token = next(c["value"] for c in page.context.cookies() if c["name"] == COOKIE)
-    mine = server.store().owned_by(browser_owner(token))
     finished = mine.load(session)
     assert finished is not None
     for _ in range(50 - 2):  # 50 interviews in all, and the self-grade

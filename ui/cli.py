@@ -475,7 +475,6 @@ def run_app(
     import subprocess
 
     settings = _settings(provider=provider)
-    script = Path(__file__).resolve().with_name("app.py")
     env = {
         **os.environ,
         "MLSD_PROVIDER": settings.provider.value,
@@ -484,9 +483,7 @@ def run_app(
     command = [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
-        str(script),
+        "ui.serve",  # warms the first page's imports and services, then runs Streamlit's server
         "--server.address",
         "127.0.0.1",
         "--server.port",

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from common.errors import InterviewerError
 from common.ids import CaseId, Level, ProviderName, Stage
@@ -126,18 +127,20 @@ def _start() -> None:
 
 
 def tracker(interview: Interview) -> None:
+    """The stages, drawn as one element (the tracker is redrawn on every turn)."""
     now = datetime.now(UTC)
-    st.subheader("Stages")
+    lines = ["#### Stages"]
     for t in stage_times(interview.state, now):
         mark = {"done": "✓", "current": "▸", "next": "·"}[t.status]
         line = f"{mark} {t.stage.number}. {t.stage.label}"
         minutes = f"{t.used_minutes:.0f} of {t.budget_minutes:.0f} min"
         if t.status == "current":
-            st.markdown(f"**{line}**  \n{minutes}, {max(t.left_minutes, 0):.0f} left")
+            lines.append(f"**{line}**  \n{minutes}, {max(t.left_minutes, 0):.0f} left")
         elif t.status == "done":
-            st.markdown(f":gray[{line} · {minutes}]")
+            lines.append(f":gray[{line} · {minutes}]")
         else:
-            st.markdown(f"{line} · {t.budget_minutes:.0f} min")
+            lines.append(f"{line} · {t.budget_minutes:.0f} min")
+    st.markdown("\n\n".join(lines))
     order = list(Stage)
     st.progress((7 if interview.finished else order.index(interview.state.stage)) / 7)
     if not interview.finished:
@@ -226,6 +229,13 @@ def self_assessment(interview: Interview) -> None:
             st.switch_page("screens/scorecard.py", query_params={"session": interview.state.id})
 
 
+# A turn reruns only the live part of the chat (a fragment): the turns since the page was last
+# drawn in full, the input and the tracker. Past this many such turns, the next one is drawn by a
+# full run, which settles them into the transcript (so a turn never redraws a long tail). A page
+# script's bare string would be drawn by Streamlit's magic: hence comments.
+TAIL_TURNS = 12
+
+
 def chat(interview: Interview) -> None:
     st.title(load_case(interview.state.case).title)
     st.caption(
@@ -250,20 +260,39 @@ def chat(interview: Interview) -> None:
         elif st.button("See the scorecard", type="primary"):
             st.switch_page("screens/scorecard.py", query_params={"session": interview.state.id})
         return
-    text = st.chat_input("Your answer, or a clarifying question")
+    if command:
+        st.session_state["pending"] = command
+    st.session_state["settled"] = len(interview.turns)
+    live(interview, progress)
+
+
+@st.fragment
+def live(interview: Interview, progress: DeltaGenerator) -> None:
+    """The turns since the last full run, the input, the engine's time and the tracker; a turn
+    reruns only this."""
+    settled = int(st.session_state.get("settled", len(interview.turns)))
+    for turn in interview.turns[settled:]:
+        show_turn(turn)
+    text = st.bottom.chat_input("Your answer, or a clarifying question")
+    pending = st.session_state.pop("pending", None)  # a button's command, or a turn put off below
+    if pending is not None:
+        text = pending
     rejected = st.session_state.get("rejected")
-    if text is None and command is None:
+    if text is None:
         if st.session_state.get("notice"):
             with st.chat_message("assistant"):
                 st.markdown(st.session_state["notice"])
         engine_caption()
-    if rejected and text is None and command is None:
-        st.error(rejected[1])
-        kept = st.text_area("Your text (kept, edit and send again)", rejected[0], height=200)
-        if st.button("Send edited answer"):
-            text = kept
-    if command or text is not None:
-        send(interview, command or text or "")
+        if rejected:
+            st.error(rejected[1])
+            kept = st.text_area("Your text (kept, edit and send again)", rejected[0], height=200)
+            if st.button("Send edited answer"):
+                text = kept
+    if text is not None:
+        if len(interview.turns) - settled >= TAIL_TURNS:
+            st.session_state["pending"] = text  # a full run settles the tail, then sends it
+            st.rerun()
+        send(interview, text)
     with progress:
         tracker(interview)
 
