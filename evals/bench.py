@@ -49,11 +49,13 @@ def offline_turns(data: Path, rounds: int) -> Figures:
     from interviewer.engine import build_engine
     from interviewer.session import Interview
     from interviewer.store import Store
+    from rubric.assessors import forget_answers
 
     engine = build_engine(Settings(_env_file=None, data_dir=data))
     store = Store(f"sqlite:///{data / 'bench.sqlite3'}")
     samples: list[float] = []
     for warm_up in (True, False):  # a first pass loads the model and each case's phrasing bank
+        forget_answers()  # and no answer's vectors are reused from it
         for persona in load_personas()[:rounds]:
             script = persona.script()
             interview = Interview.start(persona.case, persona.level, store, engine)
@@ -129,6 +131,7 @@ def offline_grades(rounds: int) -> Figures:
     from common.settings import Settings
     from evals.calibration import load_answers
     from interviewer.engine import build_engine
+    from rubric.assessors import forget_answers
     from rubric.grading import grade_answer
 
     engine = build_engine(Settings(_env_file=None))
@@ -137,6 +140,7 @@ def offline_grades(rounds: int) -> Figures:
         grade_answer(engine.grader, engine.provider, a.case, a.stage, a.text, 20_000)
     samples = []
     for a in answers:
+        forget_answers()  # each answer is embedded again, as a new one would be
         began = time.perf_counter()
         grade_answer(engine.grader, engine.provider, a.case, a.stage, a.text, 20_000)
         samples.append(time.perf_counter() - began)

@@ -239,7 +239,12 @@ class EmbeddingAssessor:
         return out
 
 
-@lru_cache(maxsize=32)
+def forget_answers() -> None:
+    """Drop the kept answers' vectors (a benchmark measures each answer from scratch)."""
+    _answer.cache_clear()
+
+
+@lru_cache(maxsize=8)
 def _answer(text: str) -> tuple[list[str], int, Vectors]:
     """An answer's units (sentences, then neighbouring pairs), how many are sentences, and their
     vectors; the last few answers are kept (the turn's judge and the credit to other stages read
