@@ -16,7 +16,7 @@ from interviewer.store import Store
 from knowledge.cases import available_cases, load_case
 from rubric.assessors import Coverage
 
-from .helpers import INJECTION, strong_script
+from .helpers import INJECTION, both_backends, strong_script
 
 
 def stored(store: Store, interview: Interview) -> list[str]:
@@ -63,6 +63,7 @@ class _CrashingAssessor:
         raise _Crash
 
 
+@both_backends
 def test_the_candidate_turn_is_committed_before_the_reply_and_resumed_after_a_crash(
     store: Store, engine: Engine
 ) -> None:
@@ -85,6 +86,7 @@ def test_the_candidate_turn_is_committed_before_the_reply_and_resumed_after_a_cr
     assert resumed.state.current.answers == 1
 
 
+@both_backends
 def test_resume_of_an_unknown_session_is_none(store: Store, engine: Engine) -> None:
     assert Interview.resume("nope", store, engine) is None
 
@@ -229,6 +231,7 @@ def test_unanswerable_questions_get_a_recorded_assumption(interview: Interview) 
     assert list(interview.state.assumptions.values())
 
 
+@both_backends
 def test_self_assessment_is_stored_after_the_end(interview: Interview, store: Store) -> None:
     with pytest.raises(InputError):
         interview.assess_self(dict.fromkeys(Stage, 3))

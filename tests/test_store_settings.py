@@ -17,7 +17,16 @@ from interviewer.store import Store
 
 
 def test_sessions_and_turns_round_trip_in_any_sqlalchemy_url(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'nested' / 'db.sqlite3'}")
+    _round_trip(Store(f"sqlite:///{tmp_path / 'nested' / 'db.sqlite3'}"))
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_sessions_and_turns_round_trip_on_a_postgres_server(store: Store) -> None:
+    assert store.engine.dialect.name == "postgresql"
+    _round_trip(store)
+
+
+def _round_trip(store: Store) -> None:
     state = SessionState(
         id="s1", case=CaseId.news_feed, level=Level.staff, provider="offline", prompt_version="v"
     )
