@@ -119,6 +119,14 @@ class Interview:
             with spending(self.budget):
                 self._respond(pending[-1].text)
 
+    def refresh(self) -> bool:
+        """Reload when another process (a second replica, another tab) has stored turns since; True
+        when it had. One count query: cheap enough for every page run."""
+        if self.store.turn_count(self.state.id) == len(self.turns):
+            return False
+        self.reload()
+        return True
+
     def reload(self) -> None:
         """Take the session as stored (another process may have gone on with it)."""
         found = self.store.load(self.state.id)

@@ -188,6 +188,14 @@ class Store:
             turns = [Turn.model_validate_json(data) for data in rows]
             return SessionState.model_validate_json(found), turns
 
+    def turn_count(self, session_id: str) -> int:
+        """How many turns the session has stored (0 when there is none of this owner's)."""
+        query = (
+            select(func.count()).select_from(TurnRow).join(SessionRow, SessionRow.id == TurnRow.session_id)
+        )
+        with self.engine.connect() as db:
+            return db.scalar(self._mine(query, session_id)) or 0
+
     def recent(self, limit: int = 20) -> list[SessionState]:
         """The latest sessions (this owner's only, in an owner's view), newest first."""
         query = select(SessionRow.state).order_by(SessionRow.updated_at.desc()).limit(limit)
