@@ -132,9 +132,7 @@ class Store:
         self.engine = _engine(url)
         self.owner: str | None = None
         """Whose rows this view sees; None: everyone's."""
-        _Base.metadata.create_all(self.engine)
-        _add_missing_columns(self.engine)
-        _add_missing_indexes(self.engine)
+        _create_schema(self.engine)
 
     def owned_by(self, owner: str) -> Store:
         """The same database, seen by one owner (shares the connection pool)."""
@@ -289,21 +287,30 @@ def _row(state: SessionState, owner: str | None) -> SessionRow:
     )
 
 
-def _add_missing_columns(engine: Engine) -> None:
+SCHEMA_LOCK = 0x6D6C7364  # "mlsd": PostgreSQL's advisory lock around creating the tables
+
+
+def _create_schema(engine: Engine) -> None:
+    """The tables, columns and indexes, created or brought up to date in one transaction; on
+    PostgreSQL under an advisory lock, so replicas starting together on an empty database do not
+    both create a table."""
+    with engine.begin() as db:
+        if db.dialect.name == "postgresql":
+            db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
+        _Base.metadata.create_all(db)
+        _add_missing_columns(db)
+        for index in _Base.metadata.tables["turns"].indexes:  # the turn numbers' uniqueness
+            index.create(db, checkfirst=True)
+
+
+def _add_missing_columns(db: Connection) -> None:
     """Databases made before a column existed get it (nullable, so old rows stay valid)."""
     for table in (_Base.metadata.tables["sessions"], _Base.metadata.tables["grades"]):
-        present = {c["name"] for c in inspect(engine).get_columns(table.name)}
+        present = {c["name"] for c in inspect(db).get_columns(table.name)}
         for column in table.columns:
             if column.name not in present:
-                kind = column.type.compile(engine.dialect)
-                with engine.begin() as db:
-                    db.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
-
-
-def _add_missing_indexes(engine: Engine) -> None:
-    """Databases made before an index existed get it (the turn numbers' uniqueness)."""
-    for index in _Base.metadata.tables["turns"].indexes:
-        index.create(engine, checkfirst=True)
+                kind = column.type.compile(db.dialect)
+                db.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
 
 
 def _engine(url: str) -> Engine:

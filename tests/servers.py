@@ -69,13 +69,13 @@ class Postgres:
     folder: Path
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"  # the store picks psycopg 3
 
     def create_database(self, name: str) -> str:
         """A fresh, empty database on this server; its SQLAlchemy URL."""
         from sqlalchemy import create_engine, text
 
-        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        engine = create_engine(self.url().replace("://", "+psycopg://", 1), isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as db:
                 db.execute(text(f'CREATE DATABASE "{name}"'))

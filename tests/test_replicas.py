@@ -1,6 +1,7 @@
 """Scale-out, for real: two app replicas (separate processes, separate data folders) on one
 PostgreSQL server and one Chroma server serve the same session alternately, and at the same time,
-without losing or duplicating a turn."""
+without losing or duplicating a turn. They start together on an empty database, so both create the
+tables at once (an advisory lock in the store keeps that from failing)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import pytest
 
 from common.ids import CaseId, Level
 from common.settings import Settings
-from interviewer.models import Turn
+from interviewer.models import MoveKind, Turn
 from interviewer.store import Store
 
 from .helpers import ROOT, strong_script
@@ -118,6 +119,7 @@ def test_two_replicas_serve_one_session_alternately_without_losing_a_turn(
         assert answer["replies"]
         seen = answer["turns"]
     turns = _transcript(database, session)
+    assert turns[-1].move is MoveKind.wrap_up
     assert len(turns) == seen
     assert [t.text for t in turns if t.role == "candidate"] == sent
     for before, after in itertools.pairwise(turns):
