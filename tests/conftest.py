@@ -33,6 +33,7 @@ def _private_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         "MLSD_PROVIDER",
         "MLSD_DATABASE_URL",
         "MLSD_CHROMA_HOST",
+        "MLSD_CHROMA_PORT",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("MLSD_DATA_DIR", str(tmp_path / "data"))
