@@ -21,6 +21,7 @@ from typing import Literal
 
 from pydantic import Field
 from sqlalchemy import (
+    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -60,8 +61,9 @@ class SessionRow(_Base):
     level: Mapped[str] = mapped_column(String(16))
     provider: Mapped[str] = mapped_column(String(16))
     finished: Mapped[bool] = mapped_column(default=False)
-    created_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
-    updated_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    """With its zone (PostgreSQL: timestamptz), so replicas in different zones order alike."""
     state: Mapped[str] = mapped_column(Text)
     """The SessionState as JSON."""
     owner: Mapped[str | None] = mapped_column(String(80), index=True, nullable=True)
@@ -87,7 +89,7 @@ class GradeRow(_Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner: Mapped[str | None] = mapped_column(String(80), index=True, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(default=lambda: datetime.now(UTC))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
     data: Mapped[str] = mapped_column(Text)
     """The SelfGrade as JSON."""
 
@@ -299,8 +301,27 @@ def _create_schema(engine: Engine) -> None:
             db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK})
         _Base.metadata.create_all(db)
         _add_missing_columns(db)
-        for index in _Base.metadata.tables["turns"].indexes:  # the turn numbers' uniqueness
-            index.create(db, checkfirst=True)
+        _add_turn_numbers_index(db)
+
+
+def _add_turn_numbers_index(db: Connection) -> None:
+    """The turn numbers' uniqueness. A database from before it may hold a session whose turns
+    share a number (two windows wrote at once): those are renumbered in their stored order first."""
+    present = {i["name"] for i in inspect(db).get_indexes("turns")}
+    for index in _Base.metadata.tables["turns"].indexes:
+        if index.unique and index.name not in present:
+            twice = (
+                select(TurnRow.session_id).group_by(TurnRow.session_id, TurnRow.seq).having(func.count() > 1)
+            )
+            for session_id in set(db.scalars(twice)):
+                ids = db.scalars(
+                    select(TurnRow.id)
+                    .where(TurnRow.session_id == session_id)
+                    .order_by(TurnRow.seq, TurnRow.id)
+                )
+                for seq, turn_id in enumerate(list(ids)):
+                    db.execute(update(TurnRow).where(TurnRow.id == turn_id).values(seq=seq))
+            index.create(db)
 
 
 def _add_missing_columns(db: Connection) -> None:
