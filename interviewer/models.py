@@ -147,6 +147,8 @@ class StageState(Strict):
     shallow: dict[str, list[str]] = {}
     """Expected ideas the candidate only touched."""
     misconceptions: dict[str, list[str]] = {}
+    elsewhere: dict[str, list[str]] = {}
+    """Expected ideas made while answering another stage (also in `met`: never asked for again)."""
     corrected: dict[str, str] = {}
     """Misconceptions challenged and then corrected, each with the idea whose making corrected it."""
     asserted: list[str] = []

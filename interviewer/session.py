@@ -25,7 +25,7 @@ from interviewer.policy import (
 from interviewer.speaking import CheckedVoice, OnToken, Spoken
 from interviewer.voices import VoiceContext
 from knowledge.cases import Case, ExpectedIdea, load_case
-from rubric.assessors import Coverage, negated, restates, sentences
+from rubric.assessors import Coverage, EmbeddingAssessor, negated, restates, sentences
 from rubric.guard import checked_answer
 from rubric.schema import load_rubric
 from rubric.scoring import DiveNote, Scorecard, build_scorecard, score_stage
@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from interviewer.engine import Engine
     from interviewer.store import Store
     from rubric.assessors import Coverage
+
+
+#: credits the points an answer makes for other stages (`Interview._credit_elsewhere`)
+_OFFLINE = EmbeddingAssessor()
 
 
 class Interview:
@@ -211,8 +215,21 @@ class Interview:
         dive = next((d for d in self.case.deep_dives if d.id == self.state.diving), None)
         if dive is not None and dive.stage is not self.state.stage:
             self._assess_for(dive.stage, text)
+        self._credit_elsewhere(text)
         self.state.current.answers += 1
         return coverage
+
+    def _credit_elsewhere(self, text: str) -> None:
+        """Points the answer makes for other stages count there too (the offline judge, whoever judges
+        the turn): a candidate who named the time split while framing the task is not asked for it
+        again, and an idea of a past stage said later is no longer reported as not discussed."""
+        for stage, ideas in _OFFLINE.elsewhere(self.case, self.state.stage, text).items():
+            st = self.state.stages[stage]
+            fresh = {k: v for k, v in ideas.items() if k not in st.met}
+            if fresh:
+                st.elsewhere = _merge(st.elsewhere, fresh)
+                st.met = _merge(st.met, fresh)
+                st.shallow = {k: v for k, v in st.shallow.items() if k not in st.met}
 
     def _assess_for(self, stage: Stage, text: str) -> Coverage:
         st = self.state.stages[stage]
@@ -362,6 +379,10 @@ class Interview:
         for stage, st in self.state.stages.items():
             graded = self._graded.get(stage)
             coverage = graded or Coverage(met=st.met, shallow=st.shallow, misconceptions=st.misconceptions)
+            if graded and st.elsewhere:  # the grader reads the stage's own answers only
+                met = _merge(graded.met, st.elsewhere)
+                shallow = {k: v for k, v in graded.shallow.items() if k not in met}
+                coverage = graded.model_copy(update={"met": met, "shallow": shallow})
             judge = self.engine.grader if graded else self.engine.assessor
             stages.append(
                 score_stage(

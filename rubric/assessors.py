@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Protocol
 
 from common.base import Strict
@@ -106,6 +106,10 @@ def _cue_hit(cues: list[str], sentence: str) -> bool:
     return any(re.search(cue, sentence, re.IGNORECASE) for cue in cues)
 
 
+#: how much closer than a made point a sentence must come to count for another stage's idea
+CROSS_STAGE_EXTRA = 0.05
+
+
 class EmbeddingAssessor:
     """Offline: each sentence (and pair of neighbouring sentences) is compared with every idea's
     phrasings, written and styled; it counts for its closest idea only. A close match is a made
@@ -130,13 +134,9 @@ class EmbeddingAssessor:
         self.margin = margin
 
     def assess(self, case: Case, stage: Stage, text: str) -> Coverage:
-        from knowledge.embedding import minilm
-
-        units, pairs = _units(text)
+        units, count, vectors = _answer(text)
         if not units:
             return Coverage()
-        count = len(units) - len(pairs)
-        vectors = _with_pairs(minilm().embed(units[:count]), units[:count], pairs)
         plan = case.plan(stage)
         idea_scores = _best_scores(vectors, _bank(plan.ideas))
         met: dict[str, list[str]] = {}
@@ -193,6 +193,44 @@ class EmbeddingAssessor:
             if quotes := [q for q in _in_order(units, hits) if not _NEGATION.search(q)]:
                 out[item.id] = quotes
         return out
+
+    def elsewhere(self, case: Case, stage: Stage, text: str) -> dict[Stage, dict[str, list[str]]]:
+        """Ideas of the other stages that an answer to `stage` makes (a time split named while
+        framing the task): each from a sentence close to that idea, by a stricter bar than a made
+        point, and closer to it by `margin` than to any idea of its own stage; not a question, not
+        negated. Cues do not count here: they say an idea outright only in its own stage's context
+        ("feature store" in a list of the infrastructure is not a point about skew)."""
+        units, _, vectors = _answer(text)
+        if not units:
+            return {}
+        own = _best_scores(vectors, _bank(case.plan(stage).ideas))
+        bar = self.threshold + CROSS_STAGE_EXTRA
+        out: dict[Stage, dict[str, list[str]]] = {}
+        for other in case.stages:
+            ideas = case.plan(other).ideas
+            if other is stage or not ideas:
+                continue
+            for i, (best, score) in enumerate(_best_scores(vectors, _bank(ideas))):
+                said = units[i]
+                if score < bar or score < own[i][1] + self.margin or _NEGATION.search(said):
+                    continue
+                if not said.rstrip().endswith("?"):
+                    out.setdefault(other, {}).setdefault(ideas[best].id, []).append(said)
+        return out
+
+
+@lru_cache(maxsize=32)
+def _answer(text: str) -> tuple[list[str], int, Vectors]:
+    """An answer's units (sentences, then neighbouring pairs), how many are sentences, and their
+    vectors; the last few answers are kept (the turn's judge and the credit to other stages read
+    the same answer). Callers do not change what they get."""
+    from knowledge.embedding import minilm
+
+    units, pairs = _units(text)
+    count = len(units) - len(pairs)
+    if not units:
+        return units, 0, minilm().embed([])
+    return units, count, _with_pairs(minilm().embed(units[:count]), units[:count], pairs)
 
 
 def _unclaim(plan: StagePlan, wrong: dict[str, list[str]], found: dict[str, list[str]]) -> None:

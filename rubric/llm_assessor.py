@@ -119,13 +119,22 @@ class LLMAssessor:
     def _verified(self, case: Case, stage: Stage, answer: str, verdict: Verdict) -> Coverage:
         """Claims whose quote is verbatim and that the offline assessor agrees are about the item."""
         t = self.support_threshold
-        support = EmbeddingAssessor(t, t, shallow_threshold=t, margin=-1.0)  # any closeness supports
+        # any closeness supports; a claimed point is checked for its topic only, not against the
+        # mistakes (at this loose bar a time split is also near the random split it replaces)
+        supports = {
+            "met": EmbeddingAssessor(t, 2.0, shallow_threshold=t, margin=-1.0),
+            "wrong": EmbeddingAssessor(t, t, shallow_threshold=t, margin=-1.0),
+        }
         met: dict[str, list[str]] = {}
         wrong: dict[str, list[str]] = {}
         for claims, target, kind in ((verdict.met, met, "met"), (verdict.misconceptions, wrong, "wrong")):
             for claim in claims:
                 quote = claim.quote.strip()
-                if quote and quote in answer and _supports(support, case, stage, quote, claim.id, kind):
+                if (
+                    quote
+                    and quote in answer
+                    and _supports(supports[kind], case, stage, quote, claim.id, kind)
+                ):
                     target.setdefault(claim.id, []).append(quote)
         return Coverage(met=met, misconceptions=wrong, judge=self.name)
 

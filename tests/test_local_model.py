@@ -18,7 +18,10 @@ from .helpers import strong_script
 
 
 def test_an_interview_with_the_local_model(store: Store) -> None:
-    settings = Settings(_env_file=None, provider="local", local_port=free_port())  # type: ignore[call-arg]
+    # generous waits: this checks that the server answers every turn, not how fast (a loaded CI machine)
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, provider="local", local_port=free_port(), timeout_s=120, reply_deadline_s=300
+    )
     llm = build_engine(settings)
     # the voice over HTTP; the LLM grader's HTTP path is covered by the recorded suites
     engine = replace(llm, grader=llm.assessor)

@@ -390,3 +390,29 @@ def test_must_probe_ideas_get_their_pointed_questions_before_any_other_idea(case
         must = [rung for idea, rung in moves if must_probe(ideas[idea]) and rung is not Rung.pump]
         assert must == sorted(must, key=lambda r: config.ladder.index(r)), f"{case_id} {stage}: {moves}"
     assert any(i.crux for plan in case.stages.values() for i in plan.ideas), f"{case_id} marks no crux"
+
+
+def test_a_point_made_in_another_stage_counts_there_and_is_not_asked_for_again(
+    store: Store, engine: Engine
+) -> None:
+    interview = Interview.start(CaseId.ad_click_prediction, Level.senior, store, engine)
+    label = "Label: 1 if a valid click joins the impression id within the 1 h window."
+    interview.submit(f"Scope: 300M daily users, 5B impressions a day, CTR about 1%. {label}")
+    prep = interview.state.stages[Stage.data_preparation]
+    assert prep.elsewhere == {"click_label_construction": [label]}
+    assert "click_label_construction" in prep.met
+    interview.submit("/skip")  # framing, then data preparation without a word on the label
+    interview.submit("/skip")
+    assert interview.state.stage is Stage.data_preparation
+    interview.submit("Features: user history, ad ids and context, computed as of each impression.")
+    asked = {t.idea for t in interview.turns if t.move in (MoveKind.probe, MoveKind.hint)}
+    assert "click_label_construction" not in asked
+
+
+def test_only_a_close_statement_counts_for_another_stage(store: Store, engine: Engine) -> None:
+    """A list of the infrastructure that names a feature store is no point about skew."""
+    interview = Interview.start(CaseId.ad_click_prediction, Level.senior, store, engine)
+    interview.submit(
+        "Infra today: Spark, Kafka, a feature store, GPUs; team of six. What is the latency budget?"
+    )
+    assert all(not st.elsewhere for st in interview.state.stages.values())
