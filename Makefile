@@ -6,14 +6,14 @@ BIN    := $(VENV)/bin
 PORT   ?= 8501
 export MLSD_DATA_DIR ?= $(CURDIR)/.data
 
-.PHONY: app setup setup-test setup-local assets ingest test lint typecheck unit browser-deps doctor bench clean
+.PHONY: app setup setup-test setup-local assets ingest test lint typecheck unit browser-deps postgres-deps doctor bench clean
 
 app: setup ingest ## set up, then serve the UI on 127.0.0.1:$(PORT)
 	$(BIN)/mlsd app --port $(PORT)
 
 setup: $(VENV)/.app-installed assets
 
-setup-test: $(VENV)/.test-installed assets browser-deps
+setup-test: $(VENV)/.test-installed assets browser-deps postgres-deps
 
 $(VENV)/.app-installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ browser-deps: ## Debian's Chromium for the browser test (Playwright cannot downl
 	@command -v chromium >/dev/null || { \
 		echo "Installing Debian's chromium for the browser test..."; \
 		$$(command -v sudo) apt-get update -qq && $$(command -v sudo) apt-get install -y -qq chromium >/dev/null; }
+
+postgres-deps: ## Debian's PostgreSQL server for the scale-out tests (they start their own cluster on loopback)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing Debian's postgresql for the scale-out tests..."; \
+		$$(command -v sudo) apt-get update -qq && $$(command -v sudo) apt-get install -y -qq postgresql >/dev/null; }
 
 test: setup-test lint typecheck unit ## everything CI runs
 

@@ -19,6 +19,11 @@ class InputError(InterviewerError):
     """The candidate's input was rejected (too long, unreadable); nothing was stored."""
 
 
+class StaleSession(InterviewerError):
+    """Another process (a second replica, another tab) wrote this session's next turn first; nothing
+    of this write was stored. Reload the session and go on from there."""
+
+
 class ProviderError(InterviewerError):
     """A chat model call failed (timeout, refusal, malformed output)."""
 

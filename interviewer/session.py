@@ -8,7 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from common.errors import InputError
+from common.errors import InputError, StaleSession
 from common.ids import CaseId, Level, Stage
 from common.limits import Budget, spending
 from interviewer.models import Move, MoveKind, Rung, SessionState, Turn
@@ -59,8 +59,11 @@ class Interview:
         self._executor: ThreadPoolExecutor | None = None
         self.case: Case = load_case(state.case).for_candidate(state.level, state.curveball)
         self.voice = CheckedVoice(engine.voice, engine.template, engine.faithful, engine.stream)
-        limits = engine.limits
-        self.budget = Budget(
+        self.budget = self._budget()
+
+    def _budget(self) -> Budget:
+        limits, state = self.engine.limits, self.state
+        return Budget(
             limits.session_model_calls, limits.session_model_tokens, state.model_calls, state.model_tokens
         )
 
@@ -103,16 +106,38 @@ class Interview:
         if found is None:
             return None
         interview = cls(*found, store, engine, **kwargs)  # type: ignore[arg-type]
-        if not interview.turns:  # stopped before the opening question was stored
-            opening = engine.template.opening(interview.case, seed=interview.state.id)
-            ask = Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements)
-            interview._commit([interview._turn(ask, opening)])
-        pending = interview.turns[interview.state.handled :]
-        if pending and pending[-1].role == "candidate":
-            with spending(interview.budget):
-                interview._respond(pending[-1].text)
+        try:
+            interview._catch_up()
+        except StaleSession:  # another process answered it meanwhile: its reply stands
+            return cls.resume(session_id, store, engine, **kwargs)
         interview._grade_again()
         return interview
+
+    def _catch_up(self) -> None:
+        """Store what a stopped process left unsaid: the opening question, the pending reply."""
+        if not self.turns:  # stopped before the opening question was stored
+            opening = self.engine.template.opening(self.case, seed=self.state.id)
+            self._commit([self._turn(Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements), opening)])
+        pending = self.turns[self.state.handled :]
+        if pending and pending[-1].role == "candidate":
+            with spending(self.budget):
+                self._respond(pending[-1].text)
+
+    def refresh(self) -> bool:
+        """Reload when another process (a second replica, another tab) has stored turns since; True
+        when it had. One count query: cheap enough for every page run."""
+        if self.store.turn_count(self.state.id) == len(self.turns):
+            return False
+        self.reload()
+        return True
+
+    def reload(self) -> None:
+        """Take the session as stored (another process may have gone on with it)."""
+        found = self.store.load(self.state.id)
+        if found is None:
+            raise InputError("This interview is no longer stored; start a new one to practise again.")
+        self.state, self.turns = found
+        self.budget = self._budget()
 
     def _grade_again(self) -> None:
         """Stages whose background grading a stopped process left unfinished are graded again."""
@@ -141,10 +166,22 @@ class Interview:
             retry = self.engine.template.ask(self.state.stage, self.case, self._seed(), retry=True)
             return [self._turn(Move(kind=MoveKind.ask, stage=self.state.stage, retry=True), retry)]
         turn = Turn(role="candidate", stage=self.state.stage, text=text)
-        self.store.append(self.state.id, [turn])
+        try:
+            self.store.append(self.state.id, [turn], at=len(self.turns))
+        except StaleSession:
+            self.reload()
+            raise InputError(
+                "This interview went on elsewhere (another tab or window) and has been reloaded. "
+                "Your answer was not kept: read the latest question and send it again if it still fits."
+            ) from None
         self.turns.append(turn)
-        with spending(self.budget):
-            return self._respond(text)
+        mine = len(self.turns)
+        try:
+            with spending(self.budget):
+                return self._respond(text)
+        except StaleSession:  # another process resumed the session and answered this turn first
+            self.reload()
+            return self.turns[mine:]
 
     def _within_turn_cap(self, text: str) -> None:
         cap = self.engine.limits.session_turns
@@ -387,7 +424,7 @@ class Interview:
     def _commit(self, turns: list[Turn]) -> list[Turn]:
         self.state.handled = len(self.turns) + len(turns)
         self._save_spending()
-        self.store.append(self.state.id, turns, self.state)
+        self.store.append(self.state.id, turns, self.state, at=len(self.turns))
         self.turns.extend(turns)
         return turns
 

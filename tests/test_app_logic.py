@@ -34,6 +34,8 @@ from interviewer.session import Interview
 from interviewer.store import SelfGrade, SessionUsage, Store
 from rubric.grading import grade_answer
 
+from .helpers import both_backends
+
 ATTACK = "<img src=x onerror=alert(1)> **bold** [click](http://evil.example) ![x](http://evil.example/x.png)"
 
 
@@ -74,6 +76,7 @@ def test_a_login_owner_is_issuer_and_subject_digested() -> None:
     assert login_owner({"name": "nobody"}) is None
 
 
+@both_backends
 def test_one_person_cannot_list_open_resume_or_delete_anothers_session(store: Store, engine: Engine) -> None:
     alice, bob = store.owned_by("browser:alice"), store.owned_by("browser:bob")
     theirs = Interview.start(CaseId.news_feed, Level.senior, alice, engine)
@@ -106,6 +109,7 @@ def test_self_grades_are_private_too(store: Store, engine: Engine) -> None:
     assert store.owned_by("a").delete_grade("g1")
 
 
+@both_backends
 def test_twenty_concurrent_people_see_only_their_own_sessions(store: Store, engine: Engine) -> None:
     def practise(n: int) -> tuple[str, list[str], bool]:
         mine = store.owned_by(f"browser:{n}")
@@ -138,6 +142,7 @@ def test_a_database_from_before_owners_gains_the_columns(tmp_path: Path) -> None
     assert store.usage("none") == SessionUsage()
 
 
+@both_backends
 def test_usage_adds_up_per_session(store: Store, engine: Engine) -> None:
     interview = Interview.start(CaseId.ad_click_prediction, Level.senior, store, engine)
     store.add_usage(interview.state.id, SessionUsage(input_tokens=100, output_tokens=10, calls=1, model="m"))
@@ -169,6 +174,7 @@ def test_stage_times_split_the_budget_and_count_time_used(store: Store, engine: 
 # ---------------------------------------------------------------- history, progress, drills
 
 
+@both_backends
 def test_history_lists_sessions_and_grades_newest_first(store: Store, engine: Engine) -> None:
     done = _finished(store, engine)
     open_one = Interview.start(CaseId.news_feed, Level.mid, store, engine)

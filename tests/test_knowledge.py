@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,11 +10,12 @@ import pytest
 
 from common.errors import ContentError
 from common.ids import CaseId, Stage, Topic
-from common.processes import free_port, wait_for
 from common.settings import Settings
 from knowledge.cases import CASES_DIR
 from knowledge.index import NOTES_DIR, KnowledgeIndex, corpus
 from knowledge.retriever import Filter
+
+from . import servers
 
 NOTE = """---
 title: Splits
@@ -105,22 +102,11 @@ def test_the_shipped_corpus_parses() -> None:
 
 
 @pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[int]:
-    """A real `chroma run` on loopback, for the HttpClient path."""
-    port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    server = subprocess.Popen(
-        [str(chroma), "run", "--host", "127.0.0.1", "--port", str(port), "--path", str(tmp_path / "srv")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/api/v2/heartbeat", server)
+def chroma_server() -> Iterator[int]:
+    """A real `chroma run` on loopback of its own (this test writes its own corpus), for the
+    HttpClient path."""
+    with servers.chroma_server() as port:
         yield port
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
 
 
 def test_ingest_and_search_through_a_chroma_server(

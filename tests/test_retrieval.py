@@ -13,9 +13,13 @@ from knowledge.index import KnowledgeIndex
 from knowledge.retriever import Filter
 
 
-@pytest.fixture(scope="module")
-def index(shipped_index: Path) -> KnowledgeIndex:
-    return KnowledgeIndex.from_settings(Settings(_env_file=None, data_dir=shipped_index))  # type: ignore[call-arg]
+@pytest.fixture(scope="module", params=["embedded", "server"])
+def index(request: pytest.FixtureRequest) -> KnowledgeIndex:
+    """The shipped knowledge in the embedded Chroma store, and in a real Chroma server."""
+    if request.param == "server":
+        return KnowledgeIndex.from_settings(request.getfixturevalue("server_index"))
+    folder: Path = request.getfixturevalue("shipped_index")
+    return KnowledgeIndex.from_settings(Settings(_env_file=None, data_dir=folder))  # type: ignore[call-arg]
 
 
 def test_the_query_set_is_large_and_covers_every_topic_and_stage() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from interviewer.store import Store
 from knowledge.cases import available_cases, load_case
 from rubric.assessors import Coverage
 
-from .helpers import INJECTION, strong_script
+from .helpers import INJECTION, both_backends, strong_script
 
 
 def stored(store: Store, interview: Interview) -> list[str]:
@@ -63,6 +64,7 @@ class _CrashingAssessor:
         raise _Crash
 
 
+@both_backends
 def test_the_candidate_turn_is_committed_before_the_reply_and_resumed_after_a_crash(
     store: Store, engine: Engine
 ) -> None:
@@ -85,6 +87,52 @@ def test_the_candidate_turn_is_committed_before_the_reply_and_resumed_after_a_cr
     assert resumed.state.current.answers == 1
 
 
+class _MeanwhileAssessor:
+    """The offline judge, which lets another process go on with the session before its first verdict."""
+
+    name = "meanwhile"
+    version = "0"
+
+    def __init__(self, engine: Engine, meanwhile: Callable[[], object]) -> None:
+        self.engine, self.meanwhile = engine, meanwhile
+
+    def assess(self, case: object, stage: Stage, text: str) -> Coverage:
+        meanwhile, self.meanwhile = self.meanwhile, lambda: None
+        meanwhile()
+        return self.engine.assessor.assess(case, stage, text)  # type: ignore[arg-type]
+
+
+@both_backends
+def test_a_reply_another_process_wrote_first_stands_and_none_is_duplicated(
+    store: Store, engine: Engine
+) -> None:
+    other: list[Interview] = []
+    interview = Interview.start(CaseId.ad_click_prediction, Level.mid, store, engine)
+    stale = Interview.resume(interview.state.id, store, engine)
+    assert stale is not None
+
+    def resume_elsewhere() -> None:  # sees the stored answer without its reply, and answers it
+        other.append(Interview.resume(interview.state.id, store, engine))  # type: ignore[arg-type]
+
+    slow = Engine(
+        "offline",
+        assessor=_MeanwhileAssessor(engine, resume_elsewhere),
+        grader=engine.grader,
+        voice=engine.voice,
+        template=engine.template,
+    )
+    interview.engine = slow
+    answer = "I'd ask about the business objective and the peak traffic first."
+    replies = interview.submit(answer)
+    assert replies == other[0].turns[2:]  # the reply the other process stored first
+    assert interview.turns == other[0].turns == store.load(interview.state.id)[1]  # type: ignore[index]
+    assert [t.text for t in interview.turns].count(answer) == 1
+    with pytest.raises(InputError, match="went on elsewhere"):
+        stale.submit("And the latency budget?")  # a window still on the opening question
+    assert stale.turns == interview.turns  # reloaded, nothing of it stored
+
+
+@both_backends
 def test_resume_of_an_unknown_session_is_none(store: Store, engine: Engine) -> None:
     assert Interview.resume("nope", store, engine) is None
 
@@ -229,6 +277,7 @@ def test_unanswerable_questions_get_a_recorded_assumption(interview: Interview) 
     assert list(interview.state.assumptions.values())
 
 
+@both_backends
 def test_self_assessment_is_stored_after_the_end(interview: Interview, store: Store) -> None:
     with pytest.raises(InputError):
         interview.assess_self(dict.fromkeys(Stage, 3))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from common.errors import ConfigError
+from common.errors import ConfigError, StaleSession
 from common.ids import CaseId, Level, ProviderName, Stage
 from common.settings import Settings
 from interviewer.doctor import checks
@@ -17,7 +17,16 @@ from interviewer.store import Store
 
 
 def test_sessions_and_turns_round_trip_in_any_sqlalchemy_url(tmp_path: Path) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'nested' / 'db.sqlite3'}")
+    _round_trip(Store(f"sqlite:///{tmp_path / 'nested' / 'db.sqlite3'}"))
+
+
+@pytest.mark.parametrize("store", ["postgres"], indirect=True)
+def test_sessions_and_turns_round_trip_on_a_postgres_server(store: Store) -> None:
+    assert store.engine.dialect.name == "postgresql"
+    _round_trip(store)
+
+
+def _round_trip(store: Store) -> None:
     state = SessionState(
         id="s1", case=CaseId.news_feed, level=Level.staff, provider="offline", prompt_version="v"
     )
@@ -89,3 +98,28 @@ def test_turns_stored_before_the_outcome_fields_still_load(
     turn = Turn.model_validate_json(json.dumps(old))
     assert (turn.voice, turn.outcome, turn.reason) == (voice, outcome, reason)
     assert turn.speaker() == engine  # the transcript shows what it showed before
+
+
+def test_a_database_from_before_turn_numbers_were_unique_is_renumbered(tmp_path: Path) -> None:
+    import sqlite3
+
+    url, path = f"sqlite:///{tmp_path / 'old.sqlite3'}", tmp_path / "old.sqlite3"
+    old = Store(url)
+    old.create(
+        SessionState(id="s1", case=CaseId.news_feed, level=Level.mid, provider="offline", prompt_version="v")
+    )
+    old.append("s1", [Turn(role="interviewer", stage=Stage.framing, text=t) for t in ("one", "two")])
+    old.engine.dispose()
+    with sqlite3.connect(path) as db:  # as two windows writing at once left it, before the index
+        db.execute("DROP INDEX turns_session_seq")
+        db.execute(
+            "INSERT INTO turns (session_id, seq, data) SELECT session_id, 1, data FROM turns WHERE seq = 0"
+        )
+    store = Store(url)
+    loaded = store.load("s1")
+    assert loaded is not None
+    assert [t.text for t in loaded[1]] == ["one", "two", "one"]  # by number, then by when stored
+    with sqlite3.connect(path) as db:
+        assert [r[0] for r in db.execute("SELECT seq FROM turns ORDER BY seq")] == [0, 1, 2]
+    with pytest.raises(StaleSession):
+        store.append("s1", [Turn(role="candidate", stage=Stage.framing, text="late")], at=2)

@@ -467,10 +467,13 @@ def validate() -> None:
 @app.command("app")
 @handled
 def run_app(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
     provider: ProviderOpt = None,
+    address: Annotated[
+        str, typer.Option(help="Address to listen on (0.0.0.0 for a load balancer on another host).")
+    ] = "127.0.0.1",
 ) -> None:
-    """Start the Streamlit UI on 127.0.0.1."""
+    """Start the Streamlit UI (on 127.0.0.1 unless --address says otherwise)."""
     import os
     import subprocess
 
@@ -485,7 +488,7 @@ def run_app(
         "-m",
         "ui.serve",  # warms the first page's imports and services, then runs Streamlit's server
         "--server.address",
-        "127.0.0.1",
+        address,
         "--server.port",
         str(port),
         "--server.headless",
@@ -496,7 +499,7 @@ def run_app(
         "false",
     ]
     print(
-        f"MLSD Interviewer on http://127.0.0.1:{port} (engine: {settings.provider.value}); Ctrl+C stops it."
+        f"MLSD Interviewer on http://{address}:{port} (engine: {settings.provider.value}); Ctrl+C stops it."
     )
     raise typer.Exit(subprocess.call(command, env=env))
 

@@ -144,9 +144,11 @@ def _openai_engine(server: Settings) -> Engine:
 
 
 def open_interview(session_id: str) -> Interview | None:
-    """This person's session by id (cached for the browser session); None if it is not theirs."""
+    """This person's session by id (cached for the browser session, and reloaded when another tab
+    or app replica has gone on with it); None if it is not theirs."""
     cached: Interview | None = st.session_state.get("interview")
     if cached is not None and cached.state.id == session_id:
+        cached.refresh()
         return cached
     engine = chosen_engine_or_offline()
     found = Interview.resume(session_id, my_store(), engine, max_chars=services().settings.max_answer_chars)
