@@ -249,12 +249,14 @@ def _answer(text: str) -> tuple[list[str], int, Vectors]:
     """An answer's units (sentences, then neighbouring pairs), how many are sentences, and their
     vectors; the last few answers are kept (the turn's judge and the credit to other stages read
     the same answer). Callers do not change what they get."""
-    from knowledge.embedding import minilm
+    import numpy as np
+
+    from knowledge.embedding import DIMENSIONS, minilm
 
     units, pairs = _units(text)
     count = len(units) - len(pairs)
-    if not units:
-        return units, 0, minilm().embed([])
+    if not units:  # nothing to embed: the model is not loaded for it
+        return units, 0, np.zeros((0, DIMENSIONS), dtype=np.float32)
     return units, count, _with_pairs(minilm().embed(units[:count]), units[:count], pairs)
 
 
@@ -278,9 +280,10 @@ def restates(item: Misconception, text: str, floor: float = 0.5) -> bool:
     mistake is seldom worded like the mistake)."""
     from knowledge.embedding import minilm
 
-    if any(_cue_stated(item.cues, u) for u in sentences(text)):
+    units = sentences(text)
+    if any(_cue_stated(item.cues, u) for u in units):
         return True
-    said = [u for u in sentences(text) if not _NEGATION.search(u)]
+    said = [u for u in units if not _NEGATION.search(u)]
     return bool(said) and any(
         score >= floor for _, score in _best_scores(minilm().embed(said), _bank([item]))
     )
