@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 #: `e.g.x` stay whole, which matters for answers written as code)
 _BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n")
 _FENCE = re.compile(r"^(```|~~~)\w*$")
+#: a Markdown heading: it names a topic ("### Weighted cross-entropy"), it does not make a point
+_HEADING = re.compile(r"^#{1,6}\s")
 _NEGATION = re.compile(
     r"\b(?:not|never|no|avoid\w*|don'?t|doesn'?t|isn'?t|aren'?t|shouldn'?t|wouldn'?t|won'?t|instead"
     r"|rather than|without|against|wrong|mistake|misleading|useless|meaningless|pointless|leak\w*"
@@ -88,6 +90,18 @@ def _units(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     return units, [(index[n], index[n + 1]) for n in pairs]
 
 
+def _headings(text: str, units: list[str]) -> set[int]:
+    """Which sentences are Markdown headings (outside code fences, where `# ...` is a comment)."""
+    heads, fenced = set(), False
+    for line in text.splitlines():
+        line = line.strip()
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and _HEADING.match(line):
+            heads.add(line)
+    return {i for i, unit in enumerate(units) if unit in heads}
+
+
 def _with_pairs(vectors: Vectors, sentences: list[str], pairs: list[tuple[int, int]]) -> Vectors:
     """The sentence vectors, then one per pair of neighbours: the two sentences' vectors weighted by
     their length, as mean pooling over the pair's tokens would weigh them (the model runs once per
@@ -119,6 +133,29 @@ def _cue_stated(cues: list[str], sentence: str) -> bool:
         for m in re.finditer(cue, sentence, re.IGNORECASE):
             rest = _EITHER_NOT.sub(" ", sentence[: m.start()] + " " + sentence[m.end() :])
             if not _NEGATION.search(rest):
+                return True
+    return False
+
+
+#: terms that a bi-encoder reads as near each other and a reader as opposites: a sentence that names
+#: only one side makes no point of an idea about the other ("positives are the watched videos" is not
+#: where the negatives come from)
+_OPPOSITES = (
+    (re.compile(r"\bneg(ative)?s?\b", re.I), re.compile(r"\bpos(itive)?s?\b", re.I)),
+    (re.compile(r"\boffline\b", re.I), re.compile(r"\bonline\b", re.I)),
+)
+#: how many times more often an idea names one side than the other for that side to be its subject
+_DOMINANT = 2
+
+
+def _opposite(idea: ExpectedIdea, sentence: str) -> bool:
+    """Whether `sentence` names only the side of a pair of opposites that `idea` is not about."""
+    said = " ".join((idea.text, *idea.phrasings, *idea.styled))
+    for one, other in _OPPOSITES:
+        a, b = len(one.findall(said)), len(other.findall(said))
+        for mine, theirs, n_mine, n_theirs in ((one, other, a, b), (other, one, b, a)):
+            subject = n_mine >= _DOMINANT * max(n_theirs, 1)
+            if subject and theirs.search(sentence) and not mine.search(sentence):
                 return True
     return False
 
@@ -155,13 +192,18 @@ class EmbeddingAssessor:
         if not units:
             return Coverage()
         plan = case.plan(stage)
+        headings = _headings(text, units[:count])
         idea_scores = _best_scores(vectors, _bank(plan.ideas))
         met: dict[str, list[str]] = {}
         shallow: dict[str, list[str]] = {}
         for n, idea in enumerate(plan.ideas):
             cued = [i for i in range(count) if _cue_hit(idea.cues, units[i])]
+            titled = [i for i in cued if i in headings]  # a heading only touches its idea
+            cued = [i for i in cued if i not in headings]
             strong = [
-                i for i, (best, score) in enumerate(idea_scores) if best == n and score >= self.threshold
+                i
+                for i, (best, score) in enumerate(idea_scores)
+                if best == n and score >= self.threshold and not _opposite(idea, units[i])
             ]
             weak = [
                 i
@@ -170,7 +212,7 @@ class EmbeddingAssessor:
             ]
             if quotes := _in_order(units, set(cued) | set(strong)):
                 met[idea.id] = quotes
-            elif quotes := _in_order(units, set(weak)):
+            elif quotes := _in_order(units, set(weak) | set(titled)):
                 shallow[idea.id] = quotes
         wrong = self._wrong(case, stage, units, vectors[:count], idea_scores)
         _unclaim(plan, wrong, met)

@@ -37,6 +37,9 @@ _DEPTH = re.compile(
     r"|vs\.?|versus|at the cost of|cheaper|faster|safer)\b",
     re.IGNORECASE,
 )
+#: a question that weighs alternatives ("chargeback dollars, or the good shopper we decline?"): the
+#: depth of a clarifying question
+_WEIGHED = re.compile(r"\bor\b[^?]*\?")
 #: the mean stage score a candidate must reach for `lean_hire`, by level
 HIRE_BAR: dict[Level, float] = {
     Level.junior: 2.25,
@@ -210,7 +213,7 @@ def _criterion(
     full = unaided >= EXCELLENT
     if points <= 0:
         score = 1
-    elif full and any(_DEPTH.search(q) for q in evidence):
+    elif full and any(_DEPTH.search(q) or _WEIGHED.search(q) for q in evidence):
         score = 4
     elif points >= 0.5:
         score = 3

@@ -74,6 +74,25 @@ def test_a_stated_misconception_is_caught_and_a_rejected_one_is_not() -> None:
     assert rejected.misconceptions == {}
 
 
+def test_a_heading_only_touches_its_idea() -> None:
+    heading = "### Cross-Entropy\nWe weight the rare class more."
+    titled = assessor.assess(CASE, Stage.model_development, heading)
+    stated = assessor.assess(CASE, Stage.model_development, "We train with cross-entropy.")
+    assert "log_loss_and_calibration" in stated.met
+    assert "log_loss_and_calibration" not in titled.met
+    assert "log_loss_and_calibration" in titled.shallow
+    in_code = assessor.assess(CASE, Stage.model_development, "```python\n# cross-entropy loss\n```")
+    assert "log_loss_and_calibration" in in_code.met  # in code, `#` starts a comment
+
+
+def test_a_sentence_about_one_side_of_an_opposite_makes_no_point_about_the_other() -> None:
+    video = load_case(CaseId.video_recommendation)
+    positives = "In the retrieval model the positives are sampled from watches, with a popularity correction."
+    negatives = "In the retrieval model the negatives are sampled in the batch, with a popularity correction."
+    assert "retrieval_negatives" not in assessor.assess(video, Stage.data_preparation, positives).met
+    assert "retrieval_negatives" in assessor.assess(video, Stage.data_preparation, negatives).met
+
+
 def _graded(stage: Stage, met: dict[str, list[str]], **kwargs: object) -> StageScore:
     criteria = load_rubric().stages[stage].criterion_ids()
     shallow = kwargs.pop("shallow", {})
@@ -94,6 +113,17 @@ def test_criteria_are_scored_against_their_anchors() -> None:
     assert _score(Stage.evaluation, {}, shallow=bare) == 2
     assert _score(Stage.evaluation, bare) == 3  # every point made, none with a reason or a number
     assert _score(Stage.evaluation, reasoned) == 4
+
+
+def test_a_clarifying_question_that_weighs_alternatives_has_depth() -> None:
+    stage = Stage.clarifying_requirements
+    plan = CASE.plan(stage)
+    one = next(c for c in {i.criterion for i in plan.ideas} if sum(i.criterion == c for i in plan.ideas) == 1)
+    idea = next(i.id for i in plan.ideas if i.criterion == one)
+    weighed = _graded(stage, {idea: ["Is the goal revenue per search, or advertiser value over the year?"]})
+    plain = _graded(stage, {idea: ["What is the business goal?"]})
+    assert next(c.score for c in weighed.criteria if c.id == one) == 4
+    assert next(c.score for c in plain.criteria if c.id == one) == 3
 
 
 def test_a_one_idea_criterion_does_not_jump_from_one_to_four() -> None:

@@ -94,9 +94,8 @@ def test_varied_style_candidates_are_not_grilled_and_weaknesses_are_probed() -> 
     people = candidates.load_candidates()
     assert {p.meta.style for p in people} >= {"bullets", "abbrev", "spec", "code", "ramble", "nonnative"}
     metrics = run_suite("candidates", Settings(_env_file=None)).metrics  # type: ignore[call-arg]
-    # tuned on dev; on test one crux omission of eight is missed (the judge credits the retrieval
-    # negatives from a line about positives), which the README reports
     assert metrics["dev.planted.probe_recall"] == 1.0
-    assert metrics["test.planted.probe_recall"] >= 0.85
+    assert metrics["test.planted.probe_recall"] >= 0.95
+    assert metrics["test.planted.crux_probed"] >= 0.95
     for split in ("dev", "test"):
         assert metrics[f"{split}.strong.probes_per_stage"] <= 1.5
