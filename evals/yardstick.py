@@ -99,7 +99,7 @@ def build(paths: list[Path], out: Path = TRANSCRIPTS) -> list[Path]:
     written = []
     with tempfile.TemporaryDirectory() as data:
         store = Store(f"sqlite:///{Path(data) / 'yardstick.sqlite3'}")
-        engine = build_engine(Settings(_env_file=None, data_dir=Path(data)))  # type: ignore[call-arg]
+        engine = build_engine(Settings(_env_file=None, data_dir=Path(data)))
         for path in paths:
             target = out / f"{path.stem}.txt"
             target.write_text(transcript(path, store, engine), encoding="utf-8")
