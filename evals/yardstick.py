@@ -19,7 +19,7 @@ from interviewer.models import MoveKind, StageState, Turn
 from interviewer.script import Script, load_script
 from interviewer.session import Interview
 from interviewer.store import Store
-from rubric.scoring import Scorecard
+from rubric.scoring import Scorecard, overview
 
 HERE = Path(__file__).parent / "yardstick"
 PERSONAS = HERE / "personas"
@@ -51,7 +51,7 @@ def _blocks(interview: Interview, script: Script) -> list[str]:
         if interview.finished:
             return blocks
         last = interview.turns[-1]
-        answer = script.reply(last.stage, last.move or MoveKind.ask, last.topic)
+        answer = script.reply(last.stage, last.move or MoveKind.ask, last.topic, interview.state.closing)
         before = {s: _seen(st) for s, st in interview.state.stages.items()}
         replies = interview.submit(answer)
         blocks.append(f"CANDIDATE MESSAGE\n{answer.strip()}")
@@ -84,6 +84,7 @@ def scorecard_markdown(card: Scorecard) -> str:
         gaps = ", ".join(g.value.replace("_", " ") for g in s.gaps) or "-"
         lines.append(f"| {s.stage.label} | {s.score}/4 | {gaps} | {s.hints} |")
     lines.append(f"\nOverall {card.overall:.2f}/4: {card.recommendation.value.replace('_', ' ')}")
+    lines.append(overview(card))
     for s in card.stages:
         lines += [f"\n## {s.stage.label}: {s.score}/4\n", s.feedback, "\nA strong answer covers:"]
         lines += [f"- {line}" for line in s.outline]
