@@ -18,7 +18,7 @@ from common.markup import literal, one_line
 from interviewer.store import SessionUsage
 from knowledge.cases import load_case
 from knowledge.index import NOTES_DIR, read_note
-from rubric.scoring import QUOTE_CHARS, DiveNote, Scorecard, StageScore
+from rubric.scoring import QUOTE_CHARS, DiveNote, Scorecard, StageScore, overview
 
 SCORE_WORDS = {1: "missing or wrong", 2: "shallow", 3: "solid", 4: "excellent"}
 
@@ -99,6 +99,8 @@ class Report(Strict):
     stages: list[StageView]
     notes: list[StudyNote]
     dives: list[DiveNote] = []
+    overview: str = ""
+    """The strongest stages and those to work on (`rubric.scoring.overview`)."""
     usage: SessionUsage = SessionUsage()
     cost_usd: float | None = None
     """The estimated cost of the model tokens (None: no price known, or no model)."""
@@ -124,6 +126,7 @@ def build_report(
         stages=[stage_view(s, mine.get(s.stage)) for s in card.stages],
         notes=study_notes(card),
         dives=card.dives,
+        overview=overview(card),
         usage=usage or SessionUsage(),
         cost_usd=cost_usd,
     )
@@ -151,6 +154,8 @@ def markdown(report: Report) -> str:
         f"**Overall {report.overall:.2f} / 4** · recommendation: **{report.recommendation}**",
         f"Hints: {report.hints} · points lost to help: {report.hint_penalty:g}",
         f"Tokens: {_usage_line(report)}",
+        "",
+        *[literal(line) for line in report.overview.splitlines()],
         "",
         "| stage | grade | you said | gaps | hints |",
         "|---|---|---|---|---|",

@@ -58,6 +58,8 @@ class Move(Strict):
     """For `/time`: what is left of the stage's and the interview's budget."""
     assumption: str | None = None
     """For a question the requirement sheet cannot answer: the assumption that now holds."""
+    closing: bool = False
+    """The last stage is done: the interviewer invites the candidate's questions before it ends."""
     nth: int = 0
     """How many earlier moves of the interview were of the same kind and rung: the template voice
     turns to its next wording for each."""
@@ -202,6 +204,8 @@ class SessionState(Strict):
     """The case's curveball played in this interview (senior and staff), announced as its stage opens."""
     choices: dict[str, str] = {}
     """Deep dives whose component the candidate proposed, with the sentence that proposed it."""
+    closing: bool = False
+    """The closing "any questions for me?" was asked: the candidate's next turn ends the interview."""
     diving: str | None = None
     """The deep dive the last question asked about, until the candidate answers it."""
 

@@ -28,6 +28,8 @@ class Intent(StrEnum):
     hint = "hint"
     end = "end"
     time = "time"
+    repeat = "repeat"
+    """An answer the candidate already gave in this stage, word for word: nothing more to get here."""
 
 
 COMMANDS = {"/skip": Intent.skip, "/hint": Intent.hint, "/end": Intent.end, "/time": Intent.time}
@@ -156,11 +158,19 @@ def _already_answered(case: Case, state: SessionState, text: str) -> bool:
 
 
 _QUESTION = re.compile(r"[^.!?;\n]*\?")
+#: a question asked as a statement: "I'd also like to know how fast it must answer."
+_INDIRECT = re.compile(
+    r"[^.!?;\n]*\b(i'?d (also )?(like|want|need) to (know|understand|ask)|i (also )?(want|need) to "
+    r"(know|understand|ask)|i wonder|tell me)\b[^.!?;\n]*[.!;\n]",
+    re.IGNORECASE,
+)
 
 
 def embedded_questions(text: str) -> list[str]:
-    """The questions asked inside a longer answer ("pricing CPC? GSP?" in the middle of a list)."""
-    return [q.strip() for q in _QUESTION.findall(text) if len(q.strip()) > 2]
+    """The questions asked inside a longer answer ("pricing CPC? GSP?" in the middle of a list), and
+    those asked as statements ("I'd like to know the peak traffic.")."""
+    found = [m.group(0) for m in _QUESTION.finditer(text)] + [m.group(0) for m in _INDIRECT.finditer(text)]
+    return [q.strip() for q in found if len(q.strip()) > 2]
 
 
 def _asked_inline(case: Case, state: SessionState, text: str) -> list[str]:
@@ -181,25 +191,54 @@ def next_move(
 ) -> Move:
     stage = state.stage
     left = time_left(state, now) if now else None
-    if intent is Intent.end:
+    if intent is Intent.end or state.closing:
         return Move(kind=MoveKind.wrap_up, stage=stage)
     if intent is Intent.time:
         return Move(kind=MoveKind.clarify, stage=stage, time_left=left)
     if intent is Intent.question and not _already_answered(case, state, text):
         return _clarify(case, state, text)
-    move = _answer_move(case, state, intent, config, left)
+    move = _answer_move(case, state, intent, config, left, _told(case, state, text))
+    if move.kind is MoveKind.wrap_up:  # the last stage is done: the candidate's questions first
+        return move.model_copy(update={"kind": MoveKind.ask, "closing": True})
     if intent is Intent.answer and move.kind is not MoveKind.clarify:  # answer what it asked, then go on
         move = move.model_copy(update={"facts": _asked_inline(case, state, text)})
     return move
 
 
+def _told(case: Case, state: SessionState, text: str) -> set[str]:
+    """Requirement facts given so far, with those the current answer asks for."""
+    given = {f for st in state.stages.values() for f in st.facts}
+    return (
+        given
+        | set(facts_asked(case, text) if classify(text) is Intent.question else [])
+        | {f for q in embedded_questions(text) for f in facts_asked(case, q)}
+    )
+
+
+def _asked_already(case: Case, st: StageState, stage: Stage, idea: ExpectedIdea, told: set[str]) -> bool:
+    """A requirements idea the candidate's questions came near (the judge found it touched), or whose
+    pointed question asks only for facts already given: asking it would put the candidate's own
+    question back to them."""
+    if stage is not Stage.clarifying_requirements:
+        return False
+    asks = set(facts_asked(case, idea.question))
+    return idea.id in st.shallow or (bool(asks) and asks <= told)
+
+
 def _answer_move(
-    case: Case, state: SessionState, intent: Intent, config: PolicyConfig, left: TimeLeft | None
+    case: Case,
+    state: SessionState,
+    intent: Intent,
+    config: PolicyConfig,
+    left: TimeLeft | None,
+    told: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> Move:
     stage, st = state.stage, state.current
     asserted = _exhausted(case, stage, st, config)
     if intent is Intent.skip:
         return _advance(stage, asserted)
+    if intent is Intent.repeat:
+        return _move_on(case, state, asserted, left)
     if intent is Intent.hint:
         return _hint(case, stage, st, config)
     out_of_time = left is not None and (left.stage_minutes <= 0 or left.total_minutes <= 0)
@@ -216,7 +255,7 @@ def _answer_move(
             quote=one_line(next(iter(st.misconceptions.get(wrong.id, [])), ""), QUOTE_CHARS),
             asserted=asserted,
         )
-    missed = missed_ideas(case, stage, st)
+    missed = [i for i in missed_ideas(case, stage, st) if not _asked_already(case, st, stage, i, told)]
     if not missed or _strong_enough(case, stage, st, config):
         return _strong_stage(case, state, missed, asserted, config, left)
     if found := _next_rung(missed, st, config):

@@ -27,9 +27,13 @@ class Script(Strict):
     case: CaseId
     level: Level = Level.senior
     stages: dict[Stage, ScriptedStage] = Field(default_factory=dict)
+    questions: str = "No questions from me, thank you."
+    """The reply to the interviewer's closing "any questions for me?"."""
 
-    def reply(self, stage: Stage, kind: MoveKind, topic: str | None) -> str:
+    def reply(self, stage: Stage, kind: MoveKind, topic: str | None, closing: bool = False) -> str:
         scripted = self.stages.get(stage, ScriptedStage())
+        if closing:
+            return self.questions
         if kind is MoveKind.ask:
             return scripted.answer
         return scripted.replies.get(topic or "", scripted.replies.get("default", NOT_SURE))
@@ -59,5 +63,6 @@ def play(interview: Interview, script: Script, max_turns: int = 200) -> None:
         if interview.finished:
             return
         last = interview.turns[-1]
-        interview.submit(script.reply(last.stage, last.move or MoveKind.ask, last.topic))
+        kind = last.move or MoveKind.ask
+        interview.submit(script.reply(last.stage, kind, last.topic, interview.state.closing))
     raise RuntimeError(f"the interview did not finish within {max_turns} candidate turns")

@@ -193,8 +193,11 @@ class Interview:
 
     def _respond(self, text: str) -> list[Turn]:
         intent = classify(text, self.config)
-        if intent is Intent.answer or (
-            intent is Intent.question and self.state.stage is Stage.clarifying_requirements
+        if intent is Intent.answer and self._said_before(text):
+            intent = Intent.repeat  # the same answer again: the candidate has nothing to add here
+        if not self.state.closing and (
+            intent in (Intent.answer, Intent.repeat)
+            or (intent is Intent.question and self.state.stage is Stage.clarifying_requirements)
         ):
             judged = self._assess(text)  # in stage 1, the candidate's questions are the answer
             self._note_choices(text)
@@ -207,6 +210,12 @@ class Interview:
         if judged is not None:
             turns[0] = turns[0].model_copy(update={"judge": judged.judge, "judge_fallback": judged.fallback})
         return self._commit(turns)
+
+    def _said_before(self, text: str) -> bool:
+        """The answer repeats, word for word, one the candidate already gave in this stage."""
+        key = question_key(text)
+        earlier = [t for t in self.turns[:-1] if t.role == "candidate" and t.stage is self.state.stage]
+        return any(question_key(t.text) == key for t in earlier)
 
     def _assess(self, text: str) -> Coverage:
         """Judge an answer against its stage; an answer to a deep dive on another stage's component
@@ -277,6 +286,7 @@ class Interview:
             st.rungs = {**st.rungs, move.idea: [*st.rungs.get(move.idea, []), move.rung]}  # type: ignore[list-item]
             st.probes += 1
         st.facts = [*st.facts, *move.facts]  # asked as a question, or inside an answer
+        self.state.closing = self.state.closing or move.closing
         if move.kind is not MoveKind.clarify:  # a question back keeps the dive open
             self.state.diving = move.idea if move.rung is Rung.dive else None
         turns = [self._turn(move, self._speak(move))]

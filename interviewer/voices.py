@@ -101,6 +101,8 @@ class TemplateVoice:
 
     @staticmethod
     def _key(move: Move) -> str:
+        if move.closing:
+            return "closing"
         if move.kind is MoveKind.clarify:
             return "time" if move.time_left else "clarify" if move.facts else "clarify_unknown"
         if move.kind is MoveKind.hint:

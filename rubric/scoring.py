@@ -138,7 +138,7 @@ def score_stage(
         criteria=scores,
         gaps=gaps,
         suggestions=suggestions,
-        feedback=_feedback(case, stage, coverage, credit, corrected, central=central),
+        feedback=_feedback(case, stage, coverage, credit, corrected, central=central, score=_round(raw)),
         provider=provider,
         prompt_version=prompt_version,
         hints=hints,
@@ -255,6 +255,7 @@ def _feedback(
     credit: Mapping[str, float],
     corrected: Sequence[str] = (),
     central: Sequence[Topic] = (),
+    score: int = 4,
 ) -> str:
     plan = case.plan(stage)
     made = [i for i in plan.ideas if i.id in coverage.met]
@@ -264,16 +265,45 @@ def _feedback(
     elif central:
         missing = ", ".join(t.value.replace("_", " ") for t in central)
         lines.append(f"Scored at most 2 of 4: {missing} is central to this stage and was not covered.")
+    elif score < 4:
+        lines.append(f"Scored {score} of 4: {_WHY[score]}")
     quotes = [one_line(coverage.met[i.id][0], QUOTE_CHARS) for i in made if credit.get(i.id, 1.0) >= 1.0]
     lines += [f'Done well: "{q}"' for q in dict.fromkeys(quotes)]
     thin = [i for i in plan.ideas if i.id in coverage.shallow and i.id not in coverage.met]
-    lines += [f"Go deeper: {i.text.strip()}" for i in thin]
-    lines += [f"Not discussed: {i.text.strip()}" for i in plan.ideas if _worth(i.id, coverage, {}) == 0]
+    lines += [f"Go deeper: {_first_sentence(i.text)}" for i in thin]
+    unsaid = [i for i in plan.ideas if _worth(i.id, coverage, {}) == 0]
+    lines += [f"Not discussed: {_first_sentence(i.text)}" for i in unsaid]
     wrong = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
     lines += [f"Careful: {m.correction.strip()}" for m in wrong]
     fixed = [m for m in plan.misconceptions if m.id in corrected]
     lines += [f"Corrected when asked: {m.correction.strip()}" for m in fixed]
     return "\n".join(lines)
+
+
+#: why a stage without a stated mistake or a central gap scored below 4
+_WHY = {
+    1: "little of what this stage needs was discussed.",
+    2: "the points were touched, or made without the reasons, numbers or trade-offs that show depth.",
+    3: "a 4 needs two thirds of the points made unaided, backed by reasons, numbers or trade-offs.",
+}
+
+
+def overview(card: Scorecard) -> str:
+    """The interview in two lines: the strongest stages, and the stages to work on with why."""
+    best = [s for s in card.stages if s.score >= 3]
+    weak = sorted((s for s in card.stages if s.score <= 2), key=lambda s: s.score)
+    lines = []
+    if best:
+        lines.append("Strengths: " + "; ".join(f"{s.stage.label} ({s.score}/4)" for s in best) + ".")
+    if weak:
+        parts = [f"{s.stage.label} ({s.score}/4{_why_weak(s)})" for s in weak]
+        lines.append("To work on: " + "; ".join(parts) + ".")
+    return "\n".join(lines)
+
+
+def _why_weak(score: StageScore) -> str:
+    gaps = ", ".join(t.value.replace("_", " ") for t in score.gaps)
+    return f": {gaps}" if gaps else ""
 
 
 def recommend(level: Level, overall: float) -> Recommendation:

@@ -148,6 +148,9 @@ def test_challenges_restate_the_candidate_without_a_verdict() -> None:
         assert not re.search(_VERDICTS, text, re.IGNORECASE), text
         assert text.rstrip().endswith("?"), text
     assert all("{said}" in text for text in templates["challenge"])
+    for text in templates["dive"] + templates["dive_closing"]:  # name the component, read nothing back
+        assert "{choice}" in text, text
+        assert "{said}" not in text, text
     assert "assert" not in templates, "the interview does not read out what it was looking for"
 
 

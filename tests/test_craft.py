@@ -86,8 +86,8 @@ def test_a_staff_candidate_earns_what_a_senior_is_not_asked_for(store: Store, en
         for card in (given.state.scorecard, without.state.scorecard)
     )
     assert shown.raw >= missed.raw
-    assert depth.text.strip() in missed.feedback
-    assert depth.text.strip() not in shown.feedback
+    assert depth.text.split(". ")[0].strip() in missed.feedback
+    assert depth.text.split(". ")[0].strip() not in shown.feedback
 
 
 # ---------------------------------------------------------------- curveball
@@ -135,6 +135,8 @@ def test_a_strong_answer_is_followed_into_a_component_it_proposed(store: Store, 
     for turn in dives:
         dive = next(d for d in case.deep_dives if d.id == turn.idea)
         assert dive.question in turn.text
+        assert dive.choice in turn.text, "the question names the component its 'it' refers to"
+        assert interview.state.choices[dive.id] not in turn.text, "no read-back of the candidate's words"
         assert turn.stage is dive.stage
     assert len({t.idea for t in dives}) == len(dives), "no dive is asked twice"
     assert len({t.stage for t in dives}) == len(dives), "one dive per stage at most"
@@ -234,3 +236,56 @@ def test_a_mistake_defended_when_challenged_is_not_corrected(store: Store, engin
     st = _played(store, engine, script).state.stages[Stage.evaluation]
     assert wrong.id in st.misconceptions
     assert not st.corrected
+
+
+# ---------------------------------------------------------------- habits of a senior interviewer
+
+VIDEO = CaseId.video_recommendation
+
+
+def test_the_same_answer_again_moves_the_interview_on(store: Store, engine: Engine) -> None:
+    """A candidate with nothing to add repeats themselves: the interviewer does not ask a third time."""
+    script = Script(
+        case=VIDEO,
+        stages={s: ScriptedStage(answer="I'm not sure yet.", replies={"default": "No idea."}) for s in Stage},
+    )
+    interview = _played(store, engine, script)
+    for stage in Stage:
+        answers = [t.text for t in interview.turns if t.role == "candidate" and t.stage is stage]
+        assert answers.count("No idea.") <= 2, stage
+
+
+def test_a_question_asked_as_a_statement_is_answered() -> None:
+    from interviewer.policy import embedded_questions, facts_asked
+
+    text = "I'd also like to know how quickly the recommendation service has to answer. Then I'll sketch it."
+    asked = [f for q in embedded_questions(text) for f in facts_asked(load_case(VIDEO), q)]
+    assert "latency" in asked
+
+
+def test_requirements_the_candidate_asked_about_are_not_asked_back(store: Store, engine: Engine) -> None:
+    case = load_case(VIDEO)
+    idea = next(
+        i for i in case.plan(Stage.clarifying_requirements).ideas if i.id == "catalogue_scale_and_latency"
+    )
+    interview = Interview.start(VIDEO, Level.mid, store, engine)
+    interview.submit(
+        "Mostly I want numbers first. How many videos are in the catalogue, and how many users do we have? "
+        "How many requests per second hit the home page at peak? Then I'll get going."
+    )
+    interview.submit("Nothing else for now.")
+    asked = [t.idea for t in _asked(interview, Stage.clarifying_requirements)]
+    assert idea.id not in asked
+
+
+def test_the_scorecard_opens_with_strengths_and_says_why_a_stage_is_not_a_4(
+    store: Store, engine: Engine
+) -> None:
+    from rubric.scoring import overview
+
+    card = _played(store, engine, strong_script(ADS)).state.scorecard
+    assert card is not None
+    assert overview(card).startswith("Strengths: ")
+    for stage in card.stages:
+        if stage.score == 3 and "Scored" not in stage.feedback.splitlines()[1]:
+            raise AssertionError(f"{stage.stage}: a 3 without its reason")

@@ -170,7 +170,8 @@ def test_every_interview_walks_the_seven_stages_and_wraps_up(
     weak = Script(case=case_id, stages={s: ScriptedStage(answer="I'm not sure.") for s in Stage})
     interview = _played(store, engine, weak)
     asks = [t.stage for t in interview.turns if t.move is MoveKind.ask]
-    assert asks == list(Stage)
+    assert asks == [*Stage, Stage.monitoring], "each stage's question, then the closing invitation"
+    assert "questions for me" in interview.turns[-3].text
     assert interview.turns[-1].move is MoveKind.wrap_up
     card = interview.state.scorecard
     assert card is not None

@@ -82,6 +82,9 @@ def print_scorecard(card: Scorecard) -> None:
         table.add_row(s.stage.label, f"{s.score}/4", ", ".join(g.value for g in s.gaps) or "-", str(s.hints))
     console.print(table)
     console.print(f"Overall {card.overall:.2f}/4 → [bold]{card.recommendation.value}[/]")
+    from rubric.scoring import overview
+
+    console.print(Text(overview(card)))
     for s in card.stages:
         console.print(Text(f"\n{s.stage.label}: {s.score}/4", style="bold"))
         console.print(Text(s.feedback))

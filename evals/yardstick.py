@@ -1,0 +1,119 @@
+"""An outside yardstick: play scripted personas offline and write each interview as a transcript in
+the grader's format of IliaLarchenko/Interviewer (tests/testing_prompts.py, commit 3ae1921): the
+problem, then INTERVIEWER MESSAGE / CANDIDATE MESSAGE / INTERVIEWER HIDDEN NOTE blocks, then the
+feedback the candidate sees. Deterministic: each persona's session id is its file name.
+
+    python -m evals.yardstick            # every persona in evals/yardstick/personas/
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from common.ids import Stage
+from common.settings import Settings
+from interviewer.engine import Engine, build_engine
+from interviewer.models import MoveKind, StageState, Turn
+from interviewer.script import Script, load_script
+from interviewer.session import Interview
+from interviewer.store import Store
+from rubric.scoring import Scorecard, overview
+
+HERE = Path(__file__).parent / "yardstick"
+PERSONAS = HERE / "personas"
+TRANSCRIPTS = HERE / "transcripts"
+
+
+def _seen(st: StageState) -> dict[str, set[str]]:
+    return {"made": set(st.met), "touched": set(st.shallow), "stated a known mistake": set(st.misconceptions)}
+
+
+def _note(before: dict[Stage, dict[str, set[str]]], interview: Interview, reply: Turn) -> str:
+    """What the judge found in the answer, per stage, and the move the policy chose next."""
+    parts = []
+    for stage, st in interview.state.stages.items():
+        for label, ids in _seen(st).items():
+            new = sorted(ids - before[stage][label])
+            if new:
+                parts.append(f"{stage.label}: {label}: {', '.join(i.replace('_', ' ') for i in new)}.")
+    about = f" on {reply.idea.replace('_', ' ')}" if reply.idea else ""
+    rung = f" ({reply.rung.value})" if reply.rung else ""
+    parts.append(f"Next move: {(reply.move or MoveKind.ask).value}{rung}{about}.")
+    return "\n".join(parts)
+
+
+def _blocks(interview: Interview, script: Script) -> list[str]:
+    """Play the script, keeping the blocks in the order they were said."""
+    blocks = [f"INTERVIEWER MESSAGE\n{interview.turns[0].text}"]
+    for _ in range(200):
+        if interview.finished:
+            return blocks
+        last = interview.turns[-1]
+        answer = script.reply(last.stage, last.move or MoveKind.ask, last.topic, interview.state.closing)
+        before = {s: _seen(st) for s, st in interview.state.stages.items()}
+        replies = interview.submit(answer)
+        blocks.append(f"CANDIDATE MESSAGE\n{answer.strip()}")
+        blocks.append(f"INTERVIEWER HIDDEN NOTE\n{_note(before, interview, replies[0])}")
+        blocks += [f"INTERVIEWER MESSAGE\n{t.text}" for t in replies]
+    raise RuntimeError("the interview did not finish within 200 candidate turns")
+
+
+def transcript(path: Path, store: Store, engine: Engine) -> str:
+    """One persona's interview in the grader's format."""
+    script = load_script(path)
+    interview = Interview.start(script.case, script.level, store, engine, session_id=path.stem)
+    case = interview.case
+    problem = (
+        f"PROBLEM DESCRIPTION\n{case.title}\n\n{case.prompt.strip()}\n\n"
+        f"Interview: machine-learning system design, level {script.level.value}, "
+        f"{interview.state.minutes:.0f} minutes."
+    )
+    blocks = _blocks(interview, script)
+    card = interview.final_scorecard()
+    assert card is not None
+    feedback = scorecard_markdown(card)
+    return "\n\n".join([problem, *blocks, f"FEEDBACK\n{feedback}"]) + "\n"
+
+
+def scorecard_markdown(card: Scorecard) -> str:
+    """The scorecard as the terminal shows it (`ui.terminal.print_scorecard`), in Markdown."""
+    lines = ["| stage | score | gaps | hints |", "|---|---|---|---|"]
+    for s in card.stages:
+        gaps = ", ".join(g.value.replace("_", " ") for g in s.gaps) or "-"
+        lines.append(f"| {s.stage.label} | {s.score}/4 | {gaps} | {s.hints} |")
+    lines.append(f"\nOverall {card.overall:.2f}/4: {card.recommendation.value.replace('_', ' ')}")
+    lines.append(overview(card))
+    for s in card.stages:
+        lines += [f"\n## {s.stage.label}: {s.score}/4\n", s.feedback, "\nA strong answer covers:"]
+        lines += [f"- {line}" for line in s.outline]
+    for dive in card.dives:
+        lines += [f"\n## Deep dive: {dive.choice}\n", dive.question, "\nA strong answer covers:"]
+        lines += [f"- {point}" for point in dive.look_for]
+    return "\n".join(lines)
+
+
+def build(paths: list[Path], out: Path = TRANSCRIPTS) -> list[Path]:
+    """Write each persona's transcript to `out`; returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as data:
+        store = Store(f"sqlite:///{Path(data) / 'yardstick.sqlite3'}")
+        engine = build_engine(Settings(_env_file=None, data_dir=Path(data)))
+        for path in paths:
+            target = out / f"{path.stem}.txt"
+            target.write_text(transcript(path, store, engine), encoding="utf-8")
+            written.append(target)
+        store.engine.dispose()
+    return written
+
+
+def main(argv: list[str]) -> None:
+    paths = [Path(a) for a in argv] or sorted(PERSONAS.glob("*.yaml"))
+    for written in build(paths):
+        print(written)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
