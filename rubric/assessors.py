@@ -148,9 +148,9 @@ _OPPOSITES = (
 _DOMINANT = 2
 
 
-def _opposite(idea: ExpectedIdea, sentence: str) -> bool:
-    """Whether `sentence` names only the side of a pair of opposites that `idea` is not about."""
-    said = " ".join((idea.text, *idea.phrasings, *idea.styled))
+def _opposite(item: ExpectedIdea | Misconception, sentence: str) -> bool:
+    """Whether `sentence` names only the side of a pair of opposites that `item` is not about."""
+    said = " ".join((item.text, *item.phrasings, *item.styled))
     for one, other in _OPPOSITES:
         a, b = len(one.findall(said)), len(other.findall(said))
         for mine, theirs, n_mine, n_theirs in ((one, other, a, b), (other, one, b, a)):
@@ -250,6 +250,7 @@ class EmbeddingAssessor:
                 and score >= self.misconception_threshold
                 and score >= idea_best[i] + self.margin
                 and not _NEGATION.search(units[i])
+                and not _opposite(item, units[i])
             }
             cued = {i for i in range(count) if _cue_stated(item.cues, units[i])}
             if quotes := _in_order(units, close | cued):

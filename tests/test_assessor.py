@@ -91,6 +91,10 @@ def test_a_sentence_about_one_side_of_an_opposite_makes_no_point_about_the_other
     negatives = "In the retrieval model the negatives are sampled in the batch, with a popularity correction."
     assert "retrieval_negatives" not in assessor.assess(video, Stage.data_preparation, positives).met
     assert "retrieval_negatives" in assessor.assess(video, Stage.data_preparation, negatives).met
+    exits = "A click followed by an immediate exit is really a negative."
+    assert assessor.assess(video, Stage.data_preparation, exits).misconceptions == {}
+    every = "Every click counts as a positive label."
+    assert "any_click_is_positive" in assessor.assess(video, Stage.data_preparation, every).misconceptions
 
 
 def _graded(stage: Stage, met: dict[str, list[str]], **kwargs: object) -> StageScore:
