@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 _OFFLINE = EmbeddingAssessor()
 
 
+#: the shortest answer that, said again word for word, means the candidate has nothing to add
+REPEAT_WORDS = 6
+
+
 class Interview:
     def __init__(
         self,
@@ -212,7 +216,10 @@ class Interview:
         return self._commit(turns)
 
     def _said_before(self, text: str) -> bool:
-        """The answer repeats, word for word, one the candidate already gave in this stage."""
+        """The answer repeats, word for word, one the candidate already gave in this stage (a short
+        "I'm not sure" to two different questions is no repeat: the next question may still land)."""
+        if len(text.split()) < REPEAT_WORDS:
+            return False
         key = question_key(text)
         earlier = [t for t in self.turns[:-1] if t.role == "candidate" and t.stage is self.state.stage]
         return any(question_key(t.text) == key for t in earlier)

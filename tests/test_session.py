@@ -316,8 +316,13 @@ def test_each_hint_helps_more_then_the_ideas_are_stated(interview: Interview) ->
 
 
 def test_a_missed_idea_gets_the_pointed_question_before_the_hint(interview: Interview) -> None:
-    for _ in range(4):
-        interview.submit("I'd talk to the product team first and write down the goals.")
+    for vague in (
+        "I'd talk to the product team first and write down the goals.",
+        "Then I would agree with them on what success looks like.",
+        "I would also check which teams depend on this system.",
+        "After that I'd write a short design document and share it.",
+    ):
+        interview.submit(vague)
     rungs = interview.state.stages[Stage.clarifying_requirements].rungs
     helped = {idea: [r for r in used if r in (Rung.prompt, Rung.hint)] for idea, used in rungs.items()}
     assert any(used for used in helped.values())
