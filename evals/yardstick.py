@@ -83,7 +83,10 @@ def scorecard_markdown(card: Scorecard) -> str:
     for s in card.stages:
         gaps = ", ".join(g.value.replace("_", " ") for g in s.gaps) or "-"
         lines.append(f"| {s.stage.label} | {s.score}/4 | {gaps} | {s.hints} |")
-    lines.append(f"\nOverall {card.overall:.2f}/4: {card.recommendation.value.replace('_', ' ')}")
+    lines.append(
+        f"\nOverall {card.overall:.2f}/4 (the mean of the stages' unrounded scores): "
+        f"{card.recommendation.value.replace('_', ' ')}"
+    )
     lines.append(overview(card))
     for s in card.stages:
         lines += [f"\n## {s.stage.label}: {s.score}/4\n", s.feedback, "\nA strong answer covers:"]

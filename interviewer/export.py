@@ -151,7 +151,8 @@ def markdown(report: Report) -> str:
         "",
         f"Level **{report.level}**{when} · engine {report.engine}",
         "",
-        f"**Overall {report.overall:.2f} / 4** · recommendation: **{report.recommendation}**",
+        f"**Overall {report.overall:.2f} / 4** (the mean of the stages' unrounded scores) · "
+        f"recommendation: **{report.recommendation}**",
         f"Hints: {report.hints} · points lost to help: {report.hint_penalty:g}",
         f"Tokens: {_usage_line(report)}",
         "",

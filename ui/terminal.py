@@ -81,7 +81,10 @@ def print_scorecard(card: Scorecard) -> None:
     for s in card.stages:
         table.add_row(s.stage.label, f"{s.score}/4", ", ".join(g.value for g in s.gaps) or "-", str(s.hints))
     console.print(table)
-    console.print(f"Overall {card.overall:.2f}/4 → [bold]{card.recommendation.value}[/]")
+    console.print(
+        f"Overall {card.overall:.2f}/4 (the mean of the stages' unrounded scores) "
+        f"→ [bold]{card.recommendation.value}[/]"
+    )
     from rubric.scoring import overview
 
     console.print(Text(overview(card)))

@@ -72,7 +72,8 @@ def score_chart(report: Report) -> Any:
 
 
 def show_report(report: Report) -> None:
-    st.metric("Overall", f"{report.overall:.2f} / 4", help="Mean stage score after help penalties")
+    unrounded = "The mean of the stages' unrounded scores, after help penalties"
+    st.metric("Overall", f"{report.overall:.2f} / 4", help=unrounded)
     st.markdown(f"Recommendation for **{report.level}**: **{report.recommendation}**")
     u = report.usage
     cost = (
