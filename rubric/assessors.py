@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache, lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from common.base import Strict
-from common.ids import Stage
+from common.base import Strict, load_yaml
+from common.ids import Stage, Topic
 from rubric.guard import addresses_grader
 
 if TYPE_CHECKING:
@@ -117,6 +118,13 @@ def _with_pairs(vectors: Vectors, sentences: list[str], pairs: list[tuple[int, i
     return np.vstack([vectors, joined]).astype(np.float32)
 
 
+@cache
+def topic_cues() -> dict[Topic, list[str]]:
+    """Wordings that make a core topic's point in any case (`topic_cues.yaml`)."""
+    raw = load_yaml((Path(__file__).parent / "topic_cues.yaml").read_text(encoding="utf-8"))
+    return {Topic(topic): list(cues) for topic, cues in raw.items()}
+
+
 def _cue_hit(cues: list[str], sentence: str) -> bool:
     return any(re.search(cue, sentence, re.IGNORECASE) for cue in cues)
 
@@ -197,7 +205,10 @@ class EmbeddingAssessor:
         met: dict[str, list[str]] = {}
         shallow: dict[str, list[str]] = {}
         for n, idea in enumerate(plan.ideas):
-            cued = [i for i in range(count) if _cue_hit(idea.cues, units[i])]
+            general = topic_cues().get(idea.topic, []) if idea.topic and idea.level is None else []
+            cued = [
+                i for i in range(count) if _cue_hit(idea.cues, units[i]) or _cue_stated(general, units[i])
+            ]
             titled = [i for i in cued if i in headings]  # a heading only touches its idea
             cued = [i for i in cued if i not in headings]
             strong = [

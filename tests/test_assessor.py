@@ -97,6 +97,14 @@ def test_a_sentence_about_one_side_of_an_opposite_makes_no_point_about_the_other
     assert "any_click_is_positive" in assessor.assess(video, Stage.data_preparation, every).misconceptions
 
 
+def test_a_core_topic_said_in_general_words_counts_in_any_case() -> None:
+    eta = load_case(CaseId.eta_prediction)
+    said = "The features must be the same in training and online, so I save the features the service used."
+    denied = "We don't log the features the service used; the online team rewrites them."
+    assert "logged_shared_features" in assessor.assess(eta, Stage.deployment_serving, said).met
+    assert "logged_shared_features" not in assessor.assess(eta, Stage.deployment_serving, denied).met
+
+
 def _graded(stage: Stage, met: dict[str, list[str]], **kwargs: object) -> StageScore:
     criteria = load_rubric().stages[stage].criterion_ids()
     shallow = kwargs.pop("shallow", {})
