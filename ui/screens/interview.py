@@ -22,7 +22,7 @@ from interviewer.session import Interview
 from interviewer.usage import engine_usage
 from knowledge.cases import available_cases, load_case
 from ui import state
-from ui.views import show_turn, turn_body
+from ui.views import show_past_stage, show_turn, stage_runs, turn_body
 
 SURPRISE = "surprise"
 ENGINES = {
@@ -126,8 +126,8 @@ def _start() -> None:
     st.rerun()
 
 
-def tracker(interview: Interview) -> None:
-    """The stages, drawn as one element (the tracker is redrawn on every turn)."""
+def stage_list(interview: Interview) -> None:
+    """The stages and the minutes used of each, as one element (redrawn by every turn)."""
     now = datetime.now(UTC)
     lines = ["#### Stages"]
     for t in stage_times(interview.state, now):
@@ -141,6 +141,11 @@ def tracker(interview: Interview) -> None:
         else:
             lines.append(f"{line} · {t.budget_minutes:.0f} min")
     st.markdown("\n\n".join(lines))
+
+
+def stage_bar(interview: Interview) -> None:
+    """How far through the stages, and the clock: they change only with the stage (and the clock
+    ticks in the browser), so only a full run draws them."""
     order = list(Stage)
     st.progress((7 if interview.finished else order.index(interview.state.stage)) / 7)
     if not interview.finished:
@@ -193,6 +198,7 @@ def send(interview: Interview, text: str) -> None:
         live.markdown(literal("".join(streamed)) + " ▌")
 
     before = engine_usage(interview.engine)
+    stage = interview.state.stage
     began = time.perf_counter()
     try:
         replies = interview.submit(text, on_token=on_token)
@@ -204,8 +210,8 @@ def send(interview: Interview, text: str) -> None:
     had_error = st.session_state.pop("rejected", None) is not None
     stored = [t for t in replies if t in interview.turns]
     st.session_state["notice"] = None if stored else replies[0].text  # "I didn't get an answer"
-    if interview.finished or had_error or not stored:
-        st.rerun()
+    if interview.finished or had_error or not stored or interview.state.stage is not stage:
+        st.rerun()  # a new stage: a full run folds the finished one away
     with reply:
         turn_body(stored[0], live)
     for turn in stored[1:]:
@@ -230,9 +236,11 @@ def self_assessment(interview: Interview) -> None:
 
 
 # A turn reruns only the live part of the chat (a fragment): the turns since the page was last
-# drawn in full, the input and the tracker. Past this many such turns, the next one is drawn by a
-# full run, which settles them into the transcript (so a turn never redraws a long tail). A page
-# script's bare string would be drawn by Streamlit's magic: hence comments.
+# drawn in full, the input and the stage list. Finished stages are folded away, each into one
+# element, so that the browser redraws few elements a turn however long the interview: a turn that
+# begins a stage ends with a full run. Past this many turns in the live part, the next one is drawn
+# by a full run, which settles them (so a turn never redraws a long tail). A page script's bare
+# string would be drawn by Streamlit's magic: hence comments.
 TAIL_TURNS = 12
 
 
@@ -243,18 +251,23 @@ def chat(interview: Interview) -> None:
         f"engine speaking: **{literal(interview.engine.name)}**"
     )
     with st.sidebar:
-        progress = st.container()  # drawn last, once this run's turn is in
+        stages = st.container()  # drawn last, once this run's turn is in
+        stage_bar(interview)
         command = controls(interview)
         if st.button("New interview", width="stretch"):
             st.session_state.pop("interview", None)
             st.query_params.clear()
             st.rerun()
-    for turn in interview.turns:
+    runs = stage_runs(interview.turns)
+    current = runs.pop() if runs and runs[-1][0] is interview.state.stage else None
+    for stage, turns in runs:
+        show_past_stage(stage, turns)
+    for turn in current[1] if current else []:
         show_turn(turn)
     if interview.finished:
         engine_caption()
-        with progress:
-            tracker(interview)
+        with stages:
+            stage_list(interview)
         if not interview.state.self_scores:
             self_assessment(interview)
         elif st.button("See the scorecard", type="primary"):
@@ -263,12 +276,12 @@ def chat(interview: Interview) -> None:
     if command:
         st.session_state["pending"] = command
     st.session_state["settled"] = len(interview.turns)
-    live(interview, progress)
+    live(interview, stages)
 
 
 @st.fragment
-def live(interview: Interview, progress: DeltaGenerator) -> None:
-    """The turns since the last full run, the input, the engine's time and the tracker; a turn
+def live(interview: Interview, stages: DeltaGenerator) -> None:
+    """The turns since the last full run, the input, the engine's time and the stage list; a turn
     reruns only this."""
     settled = int(st.session_state.get("settled", len(interview.turns)))
     for turn in interview.turns[settled:]:
@@ -293,8 +306,8 @@ def live(interview: Interview, progress: DeltaGenerator) -> None:
             st.session_state["pending"] = text  # a full run settles the tail, then sends it
             st.rerun()
         send(interview, text)
-    with progress:
-        tracker(interview)
+    with stages:
+        stage_list(interview)
 
 
 def page() -> None:
