@@ -56,15 +56,16 @@ SPEAKERS = {"interviewer": "Interviewer", "candidate": "You"}
 
 
 def past_stage_text(turns: list[Turn]) -> str:
-    """A finished stage's turns as one block of Markdown (a paragraph with the speaker in bold, then
-    the turn's text and its notes): the page draws it once, in place of a chat message per turn."""
+    """A finished stage's turns as one block of Markdown (each turn a paragraph: the speaker in bold,
+    then on the next line the turn's text; then its notes): the page draws it as one element, in
+    place of a chat message per turn."""
     parts = []
     for turn in turns:
         head = f"**{SPEAKERS[turn.role]}**"
         if turn.role == "interviewer":
             move = turn.move.value if turn.move else ""
             head += f" · {turn.stage.number}/7 · {move} · {literal(turn.speaker())}"
-        parts += [head, safe_text(turn)]
+        parts.append(f"{head}  \n{safe_text(turn)}")
         reason = literal(turn.reason or "")
         if turn.outcome is Outcome.fallback:
             parts.append(f"*The model did not answer ({reason}); the template voice spoke this turn.*")
