@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page
 
 from common.processes import free_port, start_app, stop, wait_for
 from interviewer.store import Store
-from tests.test_browser import _RENDERED, ANSWER, _messages, _new_page, _send, _start, browser  # noqa: F401
+from tests.test_browser import _RENDERED, ANSWER, _new_page, _send, _shown, _start, browser  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.reliability]
 
@@ -59,7 +59,7 @@ def test_sigkills_of_the_app_mid_turn_lose_no_turn(tmp_path: Path, browser: Brow
             resumed = _stored(data, session)
             assert resumed[: len(after_kill)] == after_kill
             assert resumed[-1][0] == "interviewer"  # a pending candidate turn was answered
-            assert len(_messages(page)) == len(resumed)  # and the page shows every stored turn
+            assert _shown(page) == len(resumed)  # and the page shows every stored turn
             _send(page, ANSWER)  # the interview goes on
         assert len(_stored(data, session)) >= 2 + 3 * 2
     finally:

@@ -20,18 +20,12 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from common.processes import free_port, start_app, stop, wait_for
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM
+from tests.test_browser import _REPLIED, _SHOWN, ARGS, ARTIFACTS, CHROMIUM
 
 SESSIONS = 5
 TURNS = 4
 CASE = "Ad click-through rate prediction"
 pytestmark = [pytest.mark.browser, pytest.mark.reliability]
-
-_REPLIED = """n => {
-  const all = document.querySelectorAll('[data-testid=stChatMessage]');
-  return all.length > n && all[all.length - 1].innerText.includes('· offline')
-    && document.body.innerText.includes('ms in the engine');
-}"""
 
 
 @pytest.fixture
@@ -63,7 +57,7 @@ async def _open(browser: Browser, url: str) -> Page:
 
 async def _turn(page: Page, text: str) -> tuple[float, float]:
     """One answer: (Enter to the reply drawn, that minus the engine's own time), in ms."""
-    before = await page.get_by_test_id("stChatMessage").count()
+    before = await page.evaluate(_SHOWN)
     box = page.get_by_test_id("stChatInputTextArea")
     await box.fill(text)
     began = time.perf_counter()
@@ -100,7 +94,8 @@ async def _run(url: str) -> dict[str, float]:
         done = await asyncio.gather(*(_person(browser, url, n) for n in range(1, SESSIONS + 1)))
         took = time.perf_counter() - began
         for n, (page, turns) in enumerate(done, start=1):
-            said = "\n".join(await page.get_by_test_id("stChatMessage").all_inner_texts())
+            folded = await page.get_by_test_id("stExpanderDetails").all_text_contents()
+            said = "\n".join(folded + await page.get_by_test_id("stChatMessage").all_inner_texts())
             assert len(turns) == TURNS
             assert all(_answer(n, k) in said for k in range(TURNS)), f"person {n} lost a turn"
             assert not re.search(rf"Person (?!{n},)\d+,", said), f"person {n} sees another's turn"

@@ -33,3 +33,23 @@ def test_the_warm_start_parses_every_case_and_builds_the_services(
     assert state.services() is state.services()  # built once, then cached
     assert str(tmp_path) in state.services().settings.db_url
     st.cache_resource.clear()
+
+
+def test_the_server_runs_without_a_full_collection_after_every_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from streamlit.web import cli
+
+    from ui import serve
+
+    called: list[list[str]] = []
+    monkeypatch.setattr(serve, "warm", lambda: 0.0)
+    monkeypatch.setattr(cli, "main", lambda args, **_: called.append(args))
+    try:
+        assert serve.main(["--server.port", "1"]) == 0
+        assert gc.get_freeze_count() > 0  # the warmed heap is frozen
+    finally:
+        gc.unfreeze()
+    args = called[0]
+    assert args[args.index("--runner.postScriptGC") + 1] == "false"
+    assert args.index("--runner.postScriptGC") < args.index("--server.port")  # given options win

@@ -8,11 +8,14 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from common.ids import Stage
 from common.markup import literal as escape
 from common.processes import free_port
 from interviewer.identity import browser_owner
+from interviewer.models import MoveKind, Outcome, Turn
 from interviewer.store import Store
 from tests.test_app_logic import _report
+from ui.views import past_stage_text, stage_runs
 
 APP = str(Path(__file__).resolve().parent.parent / "ui" / "app.py")
 ATTACK = "<img src=x onerror=alert(1)> **bold** [click](http://evil.example) ![x](http://evil.example/x.png)"
@@ -108,6 +111,60 @@ def test_candidate_text_is_shown_literally(app: AppTest) -> None:
     sources = [m.value for m in app.markdown]
     assert escape(ATTACK) in sources
     assert ATTACK not in sources
+
+
+def test_a_finished_stage_folds_into_one_text_with_every_turn_shown_literally() -> None:
+    asked = Turn(
+        role="interviewer",
+        stage=Stage.clarifying_requirements,
+        text="Welcome: **the case**.",
+        voice="offline",
+    )
+    answered = Turn(role="candidate", stage=Stage.clarifying_requirements, text=ATTACK)
+    model = Turn(
+        role="interviewer",
+        stage=Stage.clarifying_requirements,
+        move=MoveKind.advance,
+        text=ATTACK,
+        voice="openai:m",
+        outcome=Outcome.fallback,
+        reason="<b>HTTP 500</b>",
+        judge_fallback="deadline 2 s",
+    )
+    folded = past_stage_text([asked, answered, model])
+    assert "Welcome: **the case**." in folded  # the template voice's own Markdown, as written
+    assert folded.count(escape(ATTACK)) == 2
+    assert ATTACK not in folded
+    assert "<b>" not in folded
+    assert escape("<b>HTTP 500</b>") in folded
+    assert folded.count("**Interviewer**") == 2
+    assert folded.count("**You**") == 1
+    assert "· 1/7 · advance ·" in folded
+    assert "deadline 2 s" in folded
+    later = Turn(role="interviewer", stage=Stage.framing, text="Next.", voice="offline")
+    assert stage_runs([asked, answered, later]) == [
+        (Stage.clarifying_requirements, [asked, answered]),
+        (Stage.framing, [later]),
+    ]
+
+
+def test_finished_stages_are_folded_and_every_turn_stays_on_the_page(app: AppTest) -> None:
+    _started(app)
+    for _ in range(6):
+        app.chat_input[0].set_value(ANSWER).run()
+    assert not app.exception
+    session, token = app.query_params["session"], app.session_state["browser_token"]
+    turns = app.session_state["interview"].turns
+    finished = stage_runs(turns)[:-1]
+    assert finished
+    assert [e.label for e in app.expander] == [
+        f"{stage.number}. {stage.label} · {len(run)} turns" for stage, run in finished
+    ]
+    assert sum(len(run) for _, run in finished) + len(app.chat_message) == len(turns)
+    shown = [m.markdown[0].value for m in app.chat_message]
+    same = _browser(token, session)  # a refresh shows the same
+    assert [e.label for e in same.expander] == [e.label for e in app.expander]
+    assert [m.markdown[0].value for m in same.chat_message] == shown
 
 
 def test_an_over_long_answer_is_kept_for_editing(app: AppTest) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Any
 
 import streamlit as st
@@ -44,6 +45,43 @@ def turn_body(turn: Turn, text: DeltaGenerator | None = None) -> None:
         st.info(f"The model's reply failed a check ({turn.reason}); the template's draft was said instead.")
     if turn.judge_fallback:
         st.caption(f"The offline judge assessed this answer ({turn.judge_fallback}).")
+
+
+def stage_runs(turns: list[Turn]) -> list[tuple[Stage, list[Turn]]]:
+    """The turns in runs of one stage each, in order."""
+    return [(stage, list(run)) for stage, run in groupby(turns, key=lambda t: t.stage)]
+
+
+SPEAKERS = {"interviewer": "Interviewer", "candidate": "You"}
+
+
+def past_stage_text(turns: list[Turn]) -> str:
+    """A finished stage's turns as one block of Markdown (each turn a paragraph: the speaker in bold,
+    then on the next line the turn's text; then its notes): the page draws it as one element, in
+    place of a chat message per turn."""
+    parts = []
+    for turn in turns:
+        head = f"**{SPEAKERS[turn.role]}**"
+        if turn.role == "interviewer":
+            move = turn.move.value if turn.move else ""
+            head += f" · {turn.stage.number}/7 · {move} · {literal(turn.speaker())}"
+        parts.append(f"{head}  \n{safe_text(turn)}")
+        reason = literal(turn.reason or "")
+        if turn.outcome is Outcome.fallback:
+            parts.append(f"*The model did not answer ({reason}); the template voice spoke this turn.*")
+        elif turn.outcome is Outcome.rejected:
+            parts.append(
+                f"*The model's reply failed a check ({reason}); the template's draft was said instead.*"
+            )
+        if turn.judge_fallback:
+            parts.append(f"*The offline judge assessed this answer ({literal(turn.judge_fallback)}).*")
+    return "\n\n".join(parts)
+
+
+def show_past_stage(stage: Stage, turns: list[Turn]) -> None:
+    """A finished stage of the interview: its turns, collapsed under the stage's name."""
+    with st.expander(f"{stage.number}. {stage.label} · {len(turns)} turns"):
+        st.markdown(past_stage_text(turns))
 
 
 def score_chart(report: Report) -> Any:

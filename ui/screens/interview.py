@@ -17,12 +17,13 @@ from common.errors import InterviewerError
 from common.ids import CaseId, Level, ProviderName, Stage
 from common.markup import literal
 from interviewer.identity import new_token
+from interviewer.models import Turn
 from interviewer.progress import clock_text, stage_times, surprise_case
 from interviewer.session import Interview
 from interviewer.usage import engine_usage
 from knowledge.cases import available_cases, load_case
 from ui import state
-from ui.views import show_turn, turn_body
+from ui.views import show_past_stage, show_turn, stage_runs, turn_body
 
 SURPRISE = "surprise"
 ENGINES = {
@@ -126,8 +127,8 @@ def _start() -> None:
     st.rerun()
 
 
-def tracker(interview: Interview) -> None:
-    """The stages, drawn as one element (the tracker is redrawn on every turn)."""
+def stage_list(interview: Interview) -> None:
+    """The stages and the minutes used of each, and how far through them (redrawn by every turn)."""
     now = datetime.now(UTC)
     lines = ["#### Stages"]
     for t in stage_times(interview.state, now):
@@ -143,8 +144,6 @@ def tracker(interview: Interview) -> None:
     st.markdown("\n\n".join(lines))
     order = list(Stage)
     st.progress((7 if interview.finished else order.index(interview.state.stage)) / 7)
-    if not interview.finished:
-        clock(interview)
 
 
 def clock(interview: Interview) -> None:
@@ -178,10 +177,11 @@ def controls(interview: Interview) -> str | None:
     return pressed
 
 
-def send(interview: Interview, text: str) -> None:
+def send(interview: Interview, text: str, full: bool) -> None:
     """Submit, streaming the interviewer's reply into the page as it is generated, and draw the
     reply in place (one run per turn); a rerun only when the page must change shape (an error to
-    edit, or the end of the interview)."""
+    edit, the end of the interview, or a new stage: the finished one is folded away). `full`: this
+    is a full run of the page (not the live part's own)."""
     with st.chat_message("user"):
         st.markdown(literal(text))
     reply = st.chat_message("assistant")
@@ -193,6 +193,7 @@ def send(interview: Interview, text: str) -> None:
         live.markdown(literal("".join(streamed)) + " ▌")
 
     before = engine_usage(interview.engine)
+    stage = interview.state.stage
     began = time.perf_counter()
     try:
         replies = interview.submit(text, on_token=on_token)
@@ -206,6 +207,8 @@ def send(interview: Interview, text: str) -> None:
     st.session_state["notice"] = None if stored else replies[0].text  # "I didn't get an answer"
     if interview.finished or had_error or not stored:
         st.rerun()
+    if interview.state.stage is not stage:
+        st.rerun(scope="app" if full or _split(interview, stage) else "fragment")
     with reply:
         turn_body(stored[0], live)
     for turn in stored[1:]:
@@ -229,11 +232,15 @@ def self_assessment(interview: Interview) -> None:
             st.switch_page("screens/scorecard.py", query_params={"session": interview.state.id})
 
 
-# A turn reruns only the live part of the chat (a fragment): the turns since the page was last
-# drawn in full, the input and the tracker. Past this many such turns, the next one is drawn by a
-# full run, which settles them into the transcript (so a turn never redraws a long tail). A page
-# script's bare string would be drawn by Streamlit's magic: hence comments.
+# A turn reruns only the live part of the chat (a fragment): the current stage's turns, the
+# input and the stage list. Finished stages are folded away, each into one element, so that the
+# browser redraws few elements a turn however long the interview. The live part also draws the
+# stages finished since the page was last drawn in full, folded; past FOLDS of them, or past
+# TAIL_TURNS turns of the current stage, the next turn is drawn by a full run, which settles them
+# (so a turn never redraws a long tail). A page script's bare string would be drawn by
+# Streamlit's magic: hence comments.
 TAIL_TURNS = 12
+FOLDS = 2
 
 
 def chat(interview: Interview) -> None:
@@ -243,18 +250,20 @@ def chat(interview: Interview) -> None:
         f"engine speaking: **{literal(interview.engine.name)}**"
     )
     with st.sidebar:
-        progress = st.container()  # drawn last, once this run's turn is in
+        stages = st.container()  # drawn last, once this run's turn is in
+        if not interview.finished:
+            clock(interview)
         command = controls(interview)
         if st.button("New interview", width="stretch"):
             st.session_state.pop("interview", None)
             st.query_params.clear()
             st.rerun()
-    for turn in interview.turns:
-        show_turn(turn)
+    settled = len(interview.turns) if interview.finished else _settle(interview)
+    transcript(interview.turns[:settled], interview)
     if interview.finished:
         engine_caption()
-        with progress:
-            tracker(interview)
+        with stages:
+            stage_list(interview)
         if not interview.state.self_scores:
             self_assessment(interview)
         elif st.button("See the scorecard", type="primary"):
@@ -262,17 +271,53 @@ def chat(interview: Interview) -> None:
         return
     if command:
         st.session_state["pending"] = command
-    st.session_state["settled"] = len(interview.turns)
-    live(interview, progress)
+    st.session_state["settled"] = settled
+    st.session_state["full_run"] = True  # for the live part's run within this one
+    live(interview, stages)
+
+
+def transcript(turns: list[Turn], interview: Interview) -> None:
+    """Turns in order: those of the current stage as chat messages, each finished stage folded."""
+    for stage, run in stage_runs(turns):
+        if stage is interview.state.stage:
+            for turn in run:
+                show_turn(turn)
+        else:
+            show_past_stage(stage, run)
+
+
+def _settle(interview: Interview) -> int:
+    """Where a full run leaves the live part to begin: at the current stage's first turn, or at the
+    end when the stage is already long."""
+    turns = interview.turns
+    runs = stage_runs(turns)
+    if not runs or runs[-1][0] is not interview.state.stage:
+        return len(turns)
+    begins = len(turns) - len(runs[-1][1])
+    return begins if len(turns) - begins < TAIL_TURNS else len(turns)
+
+
+def _split(interview: Interview, finished: Stage) -> bool:
+    """Whether a full run drew some of the stage just finished (so only a full run can fold it)."""
+    settled = int(st.session_state.get("settled", 0))
+    return 0 < settled <= len(interview.turns) and interview.turns[settled - 1].stage is finished
+
+
+def _too_long(interview: Interview, settled: int) -> bool:
+    """Whether the live part has grown past its bounds (then a full run settles it first)."""
+    runs = stage_runs(interview.turns[settled:])
+    current = len(runs[-1][1]) if runs and runs[-1][0] is interview.state.stage else 0
+    folds = len(runs) - (1 if current else 0)
+    return current >= TAIL_TURNS or folds >= FOLDS
 
 
 @st.fragment
-def live(interview: Interview, progress: DeltaGenerator) -> None:
-    """The turns since the last full run, the input, the engine's time and the tracker; a turn
-    reruns only this."""
+def live(interview: Interview, stages: DeltaGenerator) -> None:
+    """The current stage's turns (and any stage finished since the last full run, folded), the
+    input, the engine's time and the stage list; a turn reruns only this."""
     settled = int(st.session_state.get("settled", len(interview.turns)))
-    for turn in interview.turns[settled:]:
-        show_turn(turn)
+    full = bool(st.session_state.pop("full_run", False))
+    transcript(interview.turns[settled:], interview)
     text = st.bottom.chat_input("Your answer, or a clarifying question")
     pending = st.session_state.pop("pending", None)  # a button's command, or a turn put off below
     if pending is not None:
@@ -289,12 +334,12 @@ def live(interview: Interview, progress: DeltaGenerator) -> None:
             if st.button("Send edited answer"):
                 text = kept
     if text is not None:
-        if len(interview.turns) - settled >= TAIL_TURNS:
-            st.session_state["pending"] = text  # a full run settles the tail, then sends it
+        if _too_long(interview, settled):
+            st.session_state["pending"] = text  # a full run settles the live part, then sends it
             st.rerun()
-        send(interview, text)
-    with progress:
-        tracker(interview)
+        send(interview, text, full)
+    with stages:
+        stage_list(interview)
 
 
 def page() -> None:
