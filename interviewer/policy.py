@@ -197,7 +197,7 @@ def next_move(
         return Move(kind=MoveKind.clarify, stage=stage, time_left=left)
     if intent is Intent.question and not _already_answered(case, state, text):
         return _clarify(case, state, text)
-    move = _answer_move(case, state, intent, config, left, _told(case, state, text))
+    move = _answer_move(case, state, intent, config, left, _told(case, state, text, intent))
     if move.kind is MoveKind.wrap_up:  # the last stage is done: the candidate's questions first
         return move.model_copy(update={"kind": MoveKind.ask, "closing": True})
     if intent is Intent.answer and move.kind is not MoveKind.clarify:  # answer what it asked, then go on
@@ -205,12 +205,12 @@ def next_move(
     return move
 
 
-def _told(case: Case, state: SessionState, text: str) -> set[str]:
+def _told(case: Case, state: SessionState, text: str, intent: Intent) -> set[str]:
     """Requirement facts given so far, with those the current answer asks for."""
     given = {f for st in state.stages.values() for f in st.facts}
     return (
         given
-        | set(facts_asked(case, text) if classify(text) is Intent.question else [])
+        | set(facts_asked(case, text) if intent is Intent.question else [])
         | {f for q in embedded_questions(text) for f in facts_asked(case, q)}
     )
 

@@ -131,14 +131,15 @@ def score_stage(
     unaided = _raw(_criteria(plan.ideas, coverage, {}, wrong, criteria), coverage)
     if _central(case, stage, coverage, {}):
         unaided = min(unaided, CENTRAL_GAP_CAP)
+    score = _round(raw)
     return StageScore(
         case=case.id,
         stage=stage,
-        score=_round(raw),
+        score=score,
         criteria=scores,
         gaps=gaps,
         suggestions=suggestions,
-        feedback=_feedback(case, stage, coverage, credit, corrected, central=central, score=_round(raw)),
+        feedback=_feedback(case, stage, coverage, credit, corrected, central=central, score=score),
         provider=provider,
         prompt_version=prompt_version,
         hints=hints,
