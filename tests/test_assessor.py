@@ -103,6 +103,8 @@ def test_a_core_topic_said_in_general_words_counts_in_any_case() -> None:
     denied = "We don't log the features the service used; the online team rewrites them."
     assert "logged_shared_features" in assessor.assess(eta, Stage.deployment_serving, said).met
     assert "logged_shared_features" not in assessor.assess(eta, Stage.deployment_serving, denied).met
+    same = "The scoring service builds the same feature vector as training from the profile store."
+    assert "logged_shared_features" in assessor.assess(eta, Stage.deployment_serving, same).met
 
 
 def _graded(stage: Stage, met: dict[str, list[str]], **kwargs: object) -> StageScore:
