@@ -64,6 +64,18 @@ class Topic(StrEnum):
     model_selection = "model_selection"
     retraining = "retraining"
 
+    @property
+    def label(self) -> str:
+        """The topic as a reader names it: "training-serving skew", "A/B testing"."""
+        return _TOPIC_WORDS.get(self, self.value.replace("_", " "))
+
+
+_TOPIC_WORDS = {
+    Topic.training_serving_skew: "training-serving skew",
+    Topic.ab_testing: "A/B testing",
+    Topic.ml_objective: "ML objective",
+    Topic.privacy_fairness: "privacy and fairness",
+}
 
 #: The topics probed first wherever a stage calls for them.
 CORE_TOPICS: tuple[Topic, ...] = (

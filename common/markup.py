@@ -18,6 +18,11 @@ def literal(text: str) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
 
 
+def plain(text: str) -> str:
+    """Markdown written with `literal` quotes, as plain text: the escapes it added dropped."""
+    return re.sub(r"\\([\\`*_\[\]<>~|$#+\-.)])", r"\1", text)
+
+
 _BULLET = re.compile(r"^(?:[-*+•]|\d+[.)])\s+")
 
 

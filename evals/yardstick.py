@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from common.ids import Stage
+from common.markup import plain
 from common.settings import Settings
 from interviewer.engine import Engine, build_engine
 from interviewer.models import MoveKind, StageState, Turn
@@ -46,7 +47,7 @@ def _note(before: dict[Stage, dict[str, set[str]]], interview: Interview, reply:
 
 def _blocks(interview: Interview, script: Script) -> list[str]:
     """Play the script, keeping the blocks in the order they were said."""
-    blocks = [f"INTERVIEWER MESSAGE\n{interview.turns[0].text}"]
+    blocks = [f"INTERVIEWER MESSAGE\n{plain(interview.turns[0].text)}"]
     for _ in range(200):
         if interview.finished:
             return blocks
@@ -56,7 +57,7 @@ def _blocks(interview: Interview, script: Script) -> list[str]:
         replies = interview.submit(answer)
         blocks.append(f"CANDIDATE MESSAGE\n{answer.strip()}")
         blocks.append(f"INTERVIEWER HIDDEN NOTE\n{_note(before, interview, replies[0])}")
-        blocks += [f"INTERVIEWER MESSAGE\n{t.text}" for t in replies]
+        blocks += [f"INTERVIEWER MESSAGE\n{plain(t.text)}" for t in replies]
     raise RuntimeError("the interview did not finish within 200 candidate turns")
 
 
@@ -81,7 +82,7 @@ def scorecard_markdown(card: Scorecard) -> str:
     """The scorecard as the terminal shows it (`ui.terminal.print_scorecard`), in Markdown."""
     lines = ["| stage | score | gaps | hints |", "|---|---|---|---|"]
     for s in card.stages:
-        gaps = ", ".join(g.value.replace("_", " ") for g in s.gaps) or "-"
+        gaps = ", ".join(g.label for g in s.gaps) or "-"
         lines.append(f"| {s.stage.label} | {s.score}/4 | {gaps} | {s.hints} |")
     lines.append(
         f"\nOverall {card.overall:.2f}/4 (the mean of the stages' unrounded scores): "

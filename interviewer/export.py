@@ -73,14 +73,17 @@ def stage_view(score: StageScore, mine: int | None) -> StageView:
         stage=score.stage,
         score=score.score,
         mine=mine,
-        done_well=[
-            (c.id, [one_line(q, QUOTE_CHARS) for q in c.evidence]) for c in score.criteria if c.score >= 3
-        ],
+        done_well=list(score.done_well.items())
+        or [(c.id, [one_line(q, QUOTE_CHARS) for q in c.evidence]) for c in score.criteria if c.score >= 3],
         gaps=score.gaps,
         suggestions=score.suggestions,
         hints=score.hints,
         help_cost=score.help_cost,
-        feedback=score.feedback,
+        feedback="\n".join(
+            line
+            for line in score.feedback.splitlines()
+            if not (score.done_well and line.startswith("Done well: "))
+        ),
         outline=score.outline,
     )
 
@@ -133,7 +136,7 @@ def build_report(
 
 
 def _topics(topics: list[Topic]) -> str:
-    return ", ".join(t.value.replace("_", " ") for t in topics) or "none"
+    return ", ".join(t.label for t in topics) or "none"
 
 
 def _usage_line(report: Report) -> str:

@@ -231,7 +231,8 @@ class Drill(Strict):
 
 
 def topic_label(topic: Topic) -> str:
-    return topic.value.replace("_", " ").capitalize()
+    label = topic.label
+    return label[0].upper() + label[1:]
 
 
 def topic_drill(topic: Topic, seed: str = "", size: int = DRILL_SIZE) -> Drill:

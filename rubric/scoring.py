@@ -75,6 +75,10 @@ class StageScore(Strict):
     """Points the stage lost because ideas came only after help (hints, pointed questions, told)."""
     raw: float = Field(ge=1, le=4)
     """The unrounded score."""
+    done_well: dict[str, list[str]] = {}
+    """Per criterion, the candidate's words for each point made unaided (the feedback's "Done well")."""
+    strengths: list[Topic] = []
+    """Topics whose points the answer made unaided (the overview names them)."""
     outline: list[str] = []
     """What a strong answer to the stage covers, one line per expected idea: shown after the attempt
     (the scorecard, a graded answer), never during the interview."""
@@ -145,8 +149,47 @@ def score_stage(
         hints=hints,
         help_cost=round(max(0.0, unaided - raw), 3),
         raw=round(raw, 3),
-        outline=[_first_sentence(i.text) for i in plan.ideas],
+        done_well=_done_well(plan.ideas, coverage, credit),
+        strengths=list(
+            dict.fromkeys(
+                i.topic for i in plan.ideas if i.topic and _status(i, coverage, credit, wrong) == "Made"
+            )
+        ),
+        outline=_outline(plan.ideas, coverage, credit, wrong),
     )
+
+
+def _done_well(
+    ideas: list[ExpectedIdea], coverage: Coverage, credit: Mapping[str, float]
+) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for idea in ideas:
+        if idea.id in coverage.met and credit.get(idea.id, 1.0) >= 1.0:
+            quote = one_line(coverage.met[idea.id][0], QUOTE_CHARS)
+            if quote not in out.get(idea.criterion, []):
+                out.setdefault(idea.criterion, []).append(quote)
+    return out
+
+
+def _outline(
+    ideas: list[ExpectedIdea], coverage: Coverage, credit: Mapping[str, float], wrong: set[Topic | None]
+) -> list[str]:
+    """What a strong answer covers, each point with what the answer did with it: one list, so a
+    missed point is said once, in full (its why included)."""
+    return [f"{_status(i, coverage, credit, wrong)}: {' '.join(i.text.split())}" for i in ideas]
+
+
+def _status(
+    idea: ExpectedIdea, coverage: Coverage, credit: Mapping[str, float], wrong: set[Topic | None]
+) -> str:
+    worth = credit.get(idea.id, 1.0)
+    if idea.id in coverage.met:
+        return "Made" if worth >= 1.0 else "Made after help" if worth > 0 else "Told"
+    if idea.topic in wrong and idea.topic:
+        return "Got wrong"
+    if idea.id in coverage.shallow:
+        return "Touched" if worth >= 1.0 else "Touched after help" if worth > 0 else "Told"
+    return "Not discussed"
 
 
 def _central(case: Case, stage: Stage, coverage: Coverage, credit: Mapping[str, float]) -> list[Topic]:
@@ -264,16 +307,12 @@ def _feedback(
     if coverage.misconceptions:
         lines.append("Scored 1 of 4: the answer states a known mistake as its plan (see Careful below).")
     elif central:
-        missing = ", ".join(t.value.replace("_", " ") for t in central)
+        missing = ", ".join(t.label for t in central)
         lines.append(f"Scored at most 2 of 4: {missing} is central to this stage and was not covered.")
     elif score < 4:
         lines.append(f"Scored {score} of 4: {_WHY[score]}")
     quotes = [one_line(coverage.met[i.id][0], QUOTE_CHARS) for i in made if credit.get(i.id, 1.0) >= 1.0]
     lines += [f'Done well: "{q}"' for q in dict.fromkeys(quotes)]
-    thin = [i for i in plan.ideas if i.id in coverage.shallow and i.id not in coverage.met]
-    lines += [f"Go deeper: {_first_sentence(i.text)}" for i in thin]
-    unsaid = [i for i in plan.ideas if _worth(i.id, coverage, {}) == 0]
-    lines += [f"Not discussed: {_first_sentence(i.text)}" for i in unsaid]
     wrong = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
     lines += [f"Careful: {m.correction.strip()}" for m in wrong]
     fixed = [m for m in plan.misconceptions if m.id in corrected]
@@ -291,19 +330,32 @@ _WHY = {
 
 def overview(card: Scorecard) -> str:
     """The interview in two lines: the strongest stages, and the stages to work on with why."""
-    best = [s for s in card.stages if s.score >= 3]
+    top = max((s.score for s in card.stages), default=0)
+    best = sorted((s for s in card.stages if s.score == top and top >= 3), key=lambda s: -len(s.strengths))[
+        :STRENGTHS
+    ]
     weak = sorted((s for s in card.stages if s.score <= 2), key=lambda s: s.score)
     lines = []
     if best:
-        lines.append("Strengths: " + "; ".join(f"{s.stage.label} ({s.score}/4)" for s in best) + ".")
+        parts = [f"{s.stage.label} ({s.score}/4{_said(s)})" for s in best]
+        lines.append("Strengths: " + "; ".join(parts) + ".")
     if weak:
         parts = [f"{s.stage.label} ({s.score}/4{_why_weak(s)})" for s in weak]
         lines.append("To work on: " + "; ".join(parts) + ".")
     return "\n".join(lines)
 
 
+#: how many stages the overview names as strengths: the best ones, not a list of every stage
+STRENGTHS = 3
+
+
+def _said(score: StageScore) -> str:
+    named = ", ".join(t.label for t in score.strengths[:3])
+    return f": {named}" if named else ""
+
+
 def _why_weak(score: StageScore) -> str:
-    gaps = ", ".join(t.value.replace("_", " ") for t in score.gaps)
+    gaps = ", ".join(t.label for t in score.gaps)
     return f": {gaps}" if gaps else ""
 
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from common.errors import InputError
-from common.markup import literal
+from common.markup import literal, plain
 from interviewer.models import MoveKind
 from interviewer.session import Interview
 from interviewer.store import Store
@@ -74,6 +74,8 @@ def test_markdown_html_and_script_are_stored_as_typed_and_shown_literally(
     # escaped): shown as typed, never rendered
     assert not re.search(r"(?<!\\)[<>*`\[\]]", shown), shown
     assert shown.replace("\\", "") == text
+    assert plain(shown) == text  # a plain-text transcript shows the words without the escapes
+    assert plain(literal("p > 0.5 and x_1 \\ y")) == "p > 0.5 and x_1 \\ y"
 
 
 #: the only raw HTML the app writes: a ticking clock (numbers) and the browser's cookie (a checked token)

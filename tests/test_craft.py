@@ -86,8 +86,9 @@ def test_a_staff_candidate_earns_what_a_senior_is_not_asked_for(store: Store, en
         for card in (given.state.scorecard, without.state.scorecard)
     )
     assert shown.raw >= missed.raw
-    assert depth.text.split(". ")[0].strip() in missed.feedback
-    assert depth.text.split(". ")[0].strip() not in shown.feedback
+    point = " ".join(depth.text.split())
+    assert f"Not discussed: {point}" in missed.outline
+    assert f"Made: {point}" in shown.outline
 
 
 # ---------------------------------------------------------------- curveball
@@ -296,7 +297,22 @@ def test_the_scorecard_opens_with_strengths_and_says_why_a_stage_is_not_a_4(
 
     card = _played(store, engine, strong_script(ADS)).state.scorecard
     assert card is not None
-    assert overview(card).startswith("Strengths: ")
+    strengths = overview(card).splitlines()[0]
+    assert strengths.startswith("Strengths: ")
+    assert 1 <= strengths.count("/4") <= 3, "the best stages, not every stage"
+    assert any(t.label in strengths for s in card.stages for t in s.strengths), "names what was strong"
+    statuses = (
+        "Made",
+        "Made after help",
+        "Told",
+        "Got wrong",
+        "Touched",
+        "Touched after help",
+        "Not discussed",
+    )
     for stage in card.stages:
         if stage.score == 3 and "Scored" not in stage.feedback.splitlines()[1]:
             raise AssertionError(f"{stage.stage}: a 3 without its reason")
+        assert all(line.split(": ", 1)[0] in statuses for line in stage.outline), stage.outline
+        points = [line.split(": ", 1)[1] for line in stage.outline]
+        assert not any(p[:60] in stage.feedback for p in points), "each point is said once, in the outline"
