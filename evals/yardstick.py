@@ -13,14 +13,14 @@ import tempfile
 from pathlib import Path
 
 from common.ids import Stage
-from common.markup import plain
+from common.markup import one_line, plain
 from common.settings import Settings
 from interviewer.engine import Engine, build_engine
 from interviewer.models import MoveKind, StageState, Turn
 from interviewer.script import Script, load_script
 from interviewer.session import Interview
 from interviewer.store import Store
-from rubric.scoring import Scorecard, overview
+from rubric.scoring import QUOTE_CHARS, Scorecard, overview
 
 HERE = Path(__file__).parent / "yardstick"
 PERSONAS = HERE / "personas"
@@ -93,8 +93,10 @@ def scorecard_markdown(card: Scorecard) -> str:
         lines += [f"\n## {s.stage.label}: {s.score}/4\n", s.feedback, "\nA strong answer covers:"]
         lines += [f"- {line}" for line in s.outline]
     for dive in card.dives:
-        lines += [f"\n## Deep dive: {dive.choice}\n", dive.question, "\nA strong answer covers:"]
-        lines += [f"- {point}" for point in dive.look_for]
+        lines += [f"\n## Deep dive: {dive.choice}\n", dive.question]
+        if dive.answer:
+            lines.append(f"\nYour answer: {one_line(dive.answer, QUOTE_CHARS)}")
+        lines += ["\nA strong answer covers:", *[f"- {point}" for point in dive.points or dive.look_for]]
     return "\n".join(lines)
 
 

@@ -186,9 +186,10 @@ def markdown(report: Report) -> str:
             "",
             dive.question,
             "",
-            "A strong answer covers:",
         ]
-        lines += [f"- {point}" for point in dive.look_for]
+        if dive.answer:
+            lines += [f"Your answer: {literal(one_line(dive.answer, QUOTE_CHARS))}", ""]
+        lines += ["A strong answer covers:", *[f"- {point}" for point in dive.points or dive.look_for]]
     if report.notes:
         lines += ["", "## Study notes", ""]
         for note in report.notes:
@@ -244,7 +245,10 @@ def printable_html(report: Report) -> str:
         parts.append("</section>")
     for dive in report.dives:
         parts.append(f"<section><h2>Deep dive: {e(dive.choice)}</h2><p>{e(dive.question)}</p>")
-        parts.append("<p>A strong answer covers:</p><ul>" + _items(dive.look_for) + "</ul></section>")
+        if dive.answer:
+            parts.append(f"<blockquote>{e(one_line(dive.answer, QUOTE_CHARS))}</blockquote>")
+        points = dive.points or dive.look_for
+        parts.append("<p>A strong answer covers:</p><ul>" + _items(points) + "</ul></section>")
     if report.notes:
         parts.append("<h2>Study notes</h2>")
         parts += [

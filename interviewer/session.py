@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from common.errors import InputError, StaleSession
@@ -24,8 +25,8 @@ from interviewer.policy import (
 )
 from interviewer.speaking import CheckedVoice, OnToken, Spoken
 from interviewer.voices import VoiceContext
-from knowledge.cases import Case, ExpectedIdea, load_case
-from rubric.assessors import Coverage, EmbeddingAssessor, negated, restates, sentences
+from knowledge.cases import Case, DeepDive, ExpectedIdea, load_case
+from rubric.assessors import Coverage, EmbeddingAssessor, negated, points_made, restates, sentences
 from rubric.guard import checked_answer
 from rubric.schema import load_rubric
 from rubric.scoring import DiveNote, Scorecard, build_scorecard, score_stage
@@ -414,12 +415,21 @@ class Interview:
                     prompt_version=judge.version,
                 )
             )
-        dives = [
-            DiveNote(choice=d.choice, question=d.question, look_for=d.look_for)
-            for d in self.case.deep_dives
-            if d.id in self.state.dived()
-        ]
+        dives = [self._dive_note(d) for d in self.case.deep_dives if d.id in self.state.dived()]
         return build_scorecard(self.state.case, self.state.level, stages, dives)
+
+    def _dive_note(self, dive: DeepDive) -> DiveNote:
+        """A deep dive asked, with the candidate's answer and what it made of a strong answer's
+        points (read by the offline judge, whichever engine interviewed)."""
+        answer = _answer_to(self.turns, dive.id)
+        found = points_made(dive.look_for, answer) if answer else [None] * len(dive.look_for)
+        return DiveNote(
+            choice=dive.choice,
+            question=dive.question,
+            look_for=dive.look_for,
+            answer=answer,
+            points=[f"{_DIVE_STATUS[f]}: {point}" for f, point in zip(found, dive.look_for, strict=True)],
+        )
 
     def _turn(self, move: Move, spoken: Spoken | str) -> Turn:
         """An interviewer turn; a plain text is the template voice's."""
@@ -450,6 +460,17 @@ class Interview:
 
     def _seed(self) -> str:
         return f"{self.state.id}:{len(self.turns)}"
+
+
+_DIVE_STATUS = {"made": "Made", "touched": "Touched", None: "Not discussed"}
+
+
+def _answer_to(turns: list[Turn], idea: str) -> str:
+    """The candidate's answer to the question about `idea` (the turn right after it)."""
+    for asked, answered in pairwise(turns):
+        if asked.role == "interviewer" and asked.idea == idea and answered.role == "candidate":
+            return answered.text
+    return ""
 
 
 def _merge(old: dict[str, list[str]], new: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -293,6 +293,27 @@ class EmbeddingAssessor:
         return out
 
 
+#: how much looser than the stage judge's bars a deep dive's point is read: each point is one written
+#: line, without the phrasings in other styles that an idea is also compared with
+DIVE_SLACK = 0.08
+
+
+def points_made(points: Sequence[str], text: str, judge: EmbeddingAssessor | None = None) -> list[str | None]:
+    """Per point (a line of what a strong answer covers, outside any case plan), whether `text`
+    makes it ("made"), only touches it ("touched") or neither, by its closest sentence. A deep
+    dive's answer is read this way; it is shown, not scored."""
+    judge = judge or EmbeddingAssessor()
+    units, _, vectors = _answer(text)
+    if not units or not points:
+        return [None] * len(points)
+    made, touched = judge.threshold - DIVE_SLACK, judge.shallow_threshold - DIVE_SLACK
+    out: list[str | None] = []
+    for point in points:
+        best = float((vectors @ _embedded((point,)).T).max())
+        out.append("made" if best >= made else "touched" if best >= touched else None)
+    return out
+
+
 def forget_answers() -> None:
     """Drop the kept answers' vectors (a benchmark measures each answer from scratch)."""
     _answer.cache_clear()

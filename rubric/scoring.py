@@ -90,6 +90,10 @@ class DiveNote(Strict):
     choice: str
     question: str
     look_for: list[str]
+    answer: str = ""
+    """The candidate's answer to it, as typed."""
+    points: list[str] = []
+    """`look_for`, each point with what the answer did with it ("Made: …", "Not discussed: …")."""
 
 
 class Scorecard(Strict):

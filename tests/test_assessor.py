@@ -202,3 +202,16 @@ def test_no_evidence_spans_a_sentence_addressed_to_the_grader() -> None:
     quotes = [q for found in (coverage.met, coverage.shallow) for qs in found.values() for q in qs]
     assert quotes
     assert not any("system" in q for q in quotes)
+
+
+def test_a_deep_dive_answer_is_read_point_by_point() -> None:
+    from rubric.assessors import points_made
+
+    dive = next(d for d in CASE.deep_dives if d.id == "dive_embedding_tables")
+    sized = (
+        "300M users times 64 dims in float32 is around 77 GB, so I'd hash the vocabulary and use fp16 rows."
+    )
+    sharded = "Shard the big tables across parameter servers and cache hot rows on the serving hosts."
+    assert points_made(dive.look_for, sized)[0] == "made"
+    assert points_made(dive.look_for, sharded) == [None, None, None, "made"]
+    assert points_made(dive.look_for, "We would watch the latency dashboards.") == [None] * len(dive.look_for)

@@ -164,6 +164,12 @@ def test_a_closing_dive_digs_into_a_component_and_credits_its_stage(store: Store
     assert "feature store" in closing[0].text
     assert serving.id in interview.state.stages[Stage.deployment_serving].met
     assert interview.turns[-1].move is MoveKind.wrap_up
+    card = interview.state.scorecard
+    assert card is not None
+    assert [d.answer for d in card.dives] == [serving.phrasings[1]], "the scorecard keeps the answer"
+    dive = card.dives[0]
+    assert [p.split(": ", 1)[1] for p in dive.points] == dive.look_for
+    assert all(p.split(": ", 1)[0] in ("Made", "Touched", "Not discussed") for p in dive.points)
 
 
 def test_a_component_argued_against_or_asked_about_is_no_choice(store: Store, engine: Engine) -> None:

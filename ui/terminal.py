@@ -11,6 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from common.errors import InputError
+from common.markup import one_line
+from rubric.scoring import QUOTE_CHARS
 
 if TYPE_CHECKING:
     from interviewer.doctor import Check
@@ -94,8 +96,11 @@ def print_scorecard(card: Scorecard) -> None:
         console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in s.outline)))
     for dive in card.dives:
         console.print(Text(f"\nDeep dive: {dive.choice}", style="bold"))
-        console.print(Text(f"{dive.question}\nA strong answer covers:"))
-        console.print(Text("\n".join(f"  - {point}" for point in dive.look_for)))
+        console.print(Text(dive.question))
+        if dive.answer:
+            console.print(Text(f"Your answer: {one_line(dive.answer, QUOTE_CHARS)}"))
+        console.print(Text("A strong answer covers:"))
+        console.print(Text("\n".join(f"  - {point}" for point in dive.points or dive.look_for)))
 
 
 def print_stage_score(score: StageScore) -> None:

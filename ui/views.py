@@ -153,8 +153,11 @@ def show_dives(report: Report) -> None:
     for dive in report.dives:
         with st.expander(f"Deep dive: {dive.choice}"):
             st.text(dive.question)
+            if dive.answer:
+                st.markdown("**Your answer**")
+                st.text(dive.answer)
             st.markdown("**A strong answer covers**")
-            st.markdown("\n".join(f"- {literal(point)}" for point in dive.look_for))
+            st.markdown("\n".join(f"- {literal(point)}" for point in dive.points or dive.look_for))
 
 
 def show_stage(s: StageView, expanded: bool = False) -> None:
