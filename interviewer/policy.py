@@ -55,6 +55,12 @@ class PolicyConfig:
     curveballs: bool = True
     """At senior and staff level, play one of the case's curveballs (scripted evals turn it off: a
     script cannot answer a change it never heard)."""
+    focus: bool = True
+    """Once the candidate has made or touched some of a stage's points, pointed questions and hints
+    go to must-probe ideas only (a core topic's, or the case's crux); the others get the stage's open
+    "what else?" and are otherwise left to the scorecard: an interviewer spends the time on what
+    matters for the case, not on every omission. A candidate who has said nothing to the point yet
+    still gets the whole ladder."""
     enough: float = 0.6
     """The share of a stage's ideas made, core ones included, after which the stage counts as answered
     strongly: only a missed crux idea is still asked about, then a deep dive may follow; minor
@@ -322,10 +328,12 @@ def _next_rung(
 ) -> tuple[ExpectedIdea, Rung] | None:
     """Breadth first within each tier: every must-probe idea gets its pointed question before any gets
     a hint, and all of them come before the other ideas (the open pump goes to the first missed)."""
+    focused = config.focus and bool(st.met or st.shallow)
     options = [
         ((not must_probe(idea), config.ladder.index(rung), n), idea, rung)
         for n, idea in enumerate(missed)
         for rung in _rungs_left(st, idea.id, config)
+        if must_probe(idea) or rung is Rung.pump or not focused
     ]
     if not options:
         return None

@@ -422,3 +422,34 @@ def test_only_a_close_statement_counts_for_another_stage(store: Store, engine: E
         "Infra today: Spark, Kafka, a feature store, GPUs; team of six. What is the latency budget?"
     )
     assert all(not st.elsewhere for st in interview.state.stages.values())
+
+
+@pytest.mark.parametrize("case_id", available_cases())
+def test_once_a_stage_is_under_way_only_must_probe_ideas_get_pointed_questions(case_id: str) -> None:
+    """A candidate who has made one of a stage's points gets the open "what else?" once; after it,
+    pointed questions and hints go only to core-topic and crux ideas, the rest go to the scorecard."""
+    from interviewer.models import SessionState
+    from interviewer.policy import Intent, PolicyConfig, must_probe, next_move
+
+    case = load_case(case_id)
+    config = PolicyConfig(max_probes=20)
+    for stage in Stage:
+        ideas = {i.id: i for i in case.plan(stage).ideas}
+        generic = [i for i in ideas.values() if not must_probe(i)]
+        if not generic:
+            continue
+        state = SessionState(id="t", case=case.id, level=Level.senior, provider="offline", prompt_version="")
+        state.stage = stage
+        st = state.current
+        st.met = {generic[-1].id: ["made"]}
+        moves = []
+        for _ in range(len(ideas) * 3):
+            move = next_move(case, state, Intent.answer, "I am not sure.", config)
+            if move.kind not in (MoveKind.probe, MoveKind.hint) or not move.idea or move.rung is Rung.dive:
+                break
+            moves.append((move.idea, move.rung))
+            st.rungs = {**st.rungs, move.idea: [*st.rungs.get(move.idea, []), move.rung]}  # type: ignore[list-item]
+            st.probes += 1
+        pointed = [idea for idea, rung in moves if rung is not Rung.pump and idea in ideas]
+        assert all(must_probe(ideas[i]) for i in pointed), f"{case_id} {stage}: {moves}"
+        assert sum(rung is Rung.pump for _, rung in moves) <= 1
