@@ -153,7 +153,7 @@ def score_stage(
         hints=hints,
         help_cost=round(max(0.0, unaided - raw), 3),
         raw=round(raw, 3),
-        done_well=_done_well(plan.ideas, coverage, credit),
+        done_well=_done_well(plan.ideas, coverage, credit, wrong),
         strengths=list(
             dict.fromkeys(
                 i.topic for i in plan.ideas if i.topic and _status(i, coverage, credit, wrong) == "Made"
@@ -164,11 +164,11 @@ def score_stage(
 
 
 def _done_well(
-    ideas: list[ExpectedIdea], coverage: Coverage, credit: Mapping[str, float]
+    ideas: list[ExpectedIdea], coverage: Coverage, credit: Mapping[str, float], wrong: set[Topic | None]
 ) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for idea in ideas:
-        if idea.id in coverage.met and credit.get(idea.id, 1.0) >= 1.0:
+        if _status(idea, coverage, credit, wrong) == "Made":
             quote = one_line(coverage.met[idea.id][0], QUOTE_CHARS)
             if quote not in out.get(idea.criterion, []):
                 out.setdefault(idea.criterion, []).append(quote)
@@ -187,10 +187,10 @@ def _status(
     idea: ExpectedIdea, coverage: Coverage, credit: Mapping[str, float], wrong: set[Topic | None]
 ) -> str:
     worth = credit.get(idea.id, 1.0)
+    if idea.topic and idea.topic in wrong:  # a topic stated wrongly is not also done well
+        return "Got wrong"
     if idea.id in coverage.met:
         return "Made" if worth >= 1.0 else "Made after help" if worth > 0 else "Told"
-    if idea.topic in wrong and idea.topic:
-        return "Got wrong"
     if idea.id in coverage.shallow:
         return "Touched" if worth >= 1.0 else "Touched after help" if worth > 0 else "Told"
     return "Not discussed"
@@ -306,22 +306,36 @@ def _feedback(
     score: int = 4,
 ) -> str:
     plan = case.plan(stage)
-    made = [i for i in plan.ideas if i.id in coverage.met]
-    lines = [f"Made {len(made)} of {len(plan.ideas)} expected points clearly."]
+    wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
+    lines = [_tally(plan.ideas, coverage, credit, wrong)]
     if coverage.misconceptions:
-        lines.append("Scored 1 of 4: the answer states a known mistake as its plan (see Careful below).")
+        lines.append(
+            "Scored 1 of 4: the answer states a known mistake as its plan, which sinks the stage whatever"
+            " else it covers (see Careful below)."
+        )
     elif central:
         missing = ", ".join(t.label for t in central)
         lines.append(f"Scored at most 2 of 4: {missing} is central to this stage and was not covered.")
     elif score < 4:
         lines.append(f"Scored {score} of 4: {_WHY[score]}")
-    quotes = [one_line(coverage.met[i.id][0], QUOTE_CHARS) for i in made if credit.get(i.id, 1.0) >= 1.0]
+    quotes = [q for said in _done_well(plan.ideas, coverage, credit, wrong).values() for q in said]
     lines += [f'Done well: "{q}"' for q in dict.fromkeys(quotes)]
-    wrong = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
-    lines += [f"Careful: {m.correction.strip()}" for m in wrong]
+    stated = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
+    lines += [f"Careful: {m.correction.strip()}" for m in stated]
     fixed = [m for m in plan.misconceptions if m.id in corrected]
     lines += [f"Corrected when asked: {m.correction.strip()}" for m in fixed]
     return "\n".join(lines)
+
+
+def _tally(
+    ideas: list[ExpectedIdea], coverage: Coverage, credit: Mapping[str, float], wrong: set[Topic | None]
+) -> str:
+    """How the stage's points went, counted as the outline marks them."""
+    marks = [_status(i, coverage, credit, wrong) for i in ideas]
+    counts = {mark: marks.count(mark) for mark in dict.fromkeys(marks)}
+    made = counts.pop("Made", 0)
+    rest = "".join(f", {n} {mark.lower()}" for mark, n in counts.items() if mark != "Not discussed")
+    return f"Points: {made} of {len(ideas)} made{rest}."
 
 
 #: why a stage without a stated mistake or a central gap scored below 4

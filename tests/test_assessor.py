@@ -215,3 +215,18 @@ def test_a_deep_dive_answer_is_read_point_by_point() -> None:
     assert points_made(dive.look_for, sized)[0] == "made"
     assert points_made(dive.look_for, sharded) == [None, None, None, "made"]
     assert points_made(dive.look_for, "We would watch the latency dashboards.") == [None] * len(dive.look_for)
+
+
+def test_a_topic_stated_wrongly_is_not_praised_in_the_same_stage() -> None:
+    stage = Stage.data_preparation
+    plan = CASE.plan(stage)
+    mistake = next(m for m in plan.misconceptions if m.topic)
+    same = next(i for i in plan.ideas if i.topic == mistake.topic)
+    other = next(i for i in plan.ideas if i.topic != mistake.topic)
+    met = {same.id: ["Aggregates come from the data before each impression."], other.id: ["Hash the ids."]}
+    graded = _graded(stage, met, wrong={mistake.id: ["Shuffle the logs."]})
+    assert graded.score == 1
+    assert "Aggregates come from" not in graded.feedback, "no 'Done well' for the topic got wrong"
+    assert f"Got wrong: {' '.join(same.text.split())}" in graded.outline
+    assert graded.feedback.splitlines()[0].startswith("Points: 1 of ")
+    assert mistake.topic not in graded.strengths
