@@ -107,6 +107,9 @@ class Scorecard(Strict):
     """Points lost across the interview to ideas that came only after help."""
 
 
+#: quotes of what was done well in a stage's feedback (the rest show in its outline's marks)
+DONE_WELL_QUOTES = 3
+
 #: a stage that leaves one of its core topics (training-serving skew, data leakage, metric choice)
 #: undiscussed, or discussed only once told, is at most shallow, however well the rest is covered
 CENTRAL_GAP_CAP = 2.0
@@ -140,6 +143,8 @@ def score_stage(
     if _central(case, stage, coverage, {}):
         unaided = min(unaided, CENTRAL_GAP_CAP)
     score = _round(raw)
+    if score == 4:  # a stage at the top anchor has no gap: what it left out is a suggestion
+        gaps, suggestions = [], list(dict.fromkeys(suggestions + gaps))
     return StageScore(
         case=case.id,
         stage=stage,
@@ -179,8 +184,14 @@ def _outline(
     ideas: list[ExpectedIdea], coverage: Coverage, credit: Mapping[str, float], wrong: set[Topic | None]
 ) -> list[str]:
     """What a strong answer covers, each point with what the answer did with it: one list, so a
-    missed point is said once, in full (its why included)."""
-    return [f"{_status(i, coverage, credit, wrong)}: {' '.join(i.text.split())}" for i in ideas]
+    missed point is said once, in full (its why included), and a point made only by its first
+    sentence, since the candidate needs no lesson on it."""
+    out = []
+    for idea in ideas:
+        status = _status(idea, coverage, credit, wrong)
+        text = _first_sentence(idea.text) if status == "Made" else " ".join(idea.text.split())
+        out.append(f"{status}: {text}")
+    return out
 
 
 def _status(
@@ -319,7 +330,7 @@ def _feedback(
     elif score < 4:
         lines.append(f"Scored {score} of 4: {_WHY[score]}")
     quotes = [q for said in _done_well(plan.ideas, coverage, credit, wrong).values() for q in said]
-    lines += [f'Done well: "{q}"' for q in dict.fromkeys(quotes)]
+    lines += [f'Done well: "{q}"' for q in list(dict.fromkeys(quotes))[:DONE_WELL_QUOTES]]
     stated = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
     lines += [f"Careful: {m.correction.strip()}" for m in stated]
     fixed = [m for m in plan.misconceptions if m.id in corrected]
