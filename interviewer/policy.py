@@ -205,7 +205,8 @@ def next_move(
         return _clarify(case, state, text)
     move = _answer_move(case, state, intent, config, left, _told(case, state, text, intent))
     if move.kind is MoveKind.wrap_up:  # the last stage is done: the candidate's questions first
-        return move.model_copy(update={"kind": MoveKind.ask, "closing": True})
+        # after the closing deep dive, the close leaves that dive first: the scorecard goes over it
+        return move.model_copy(update={"kind": MoveKind.ask, "closing": True, "idea": state.diving})
     if intent is Intent.answer and move.kind is not MoveKind.clarify:  # answer what it asked, then go on
         move = move.model_copy(update={"facts": _asked_inline(case, state, text)})
     return move

@@ -102,7 +102,7 @@ class TemplateVoice:
     @staticmethod
     def _key(move: Move) -> str:
         if move.closing:
-            return "closing"
+            return "closing_after_dive" if move.idea else "closing"
         if move.kind is MoveKind.clarify:
             return "time" if move.time_left else "clarify" if move.facts else "clarify_unknown"
         if move.kind is MoveKind.hint:

@@ -165,6 +165,12 @@ def test_a_closing_dive_digs_into_a_component_and_credits_its_stage(store: Store
     assert "feature store" in closing[0].text
     assert serving.id in interview.state.stages[Stage.deployment_serving].met
     assert interview.turns[-1].move is MoveKind.wrap_up
+    invite = next(
+        t
+        for t in interview.turns
+        if t.role == "interviewer" and t.stage is Stage.monitoring and t.move is MoveKind.ask and t.idea
+    )
+    assert "feature store" in invite.text and "scorecard" in invite.text, "the close leaves the dive first"
     card = interview.state.scorecard
     assert card is not None
     assert [d.answer for d in card.dives] == [serving.phrasings[1]], "the scorecard keeps the answer"
