@@ -32,6 +32,14 @@ class Intent(StrEnum):
     """An answer the candidate already gave in this stage, word for word: nothing more to get here."""
 
 
+#: an answer that only says the candidate does not know (or has nothing to add)
+DONT_KNOW = re.compile(
+    r"\s*(?:hmm+[,.]?\s*|well[,.]?\s*|sorry[,.]?\s*)?(?:i['’]?m not sure|i am not sure|not sure|i don['’]?t know|no idea|"
+    r"(?:i have |i've got )?nothing (?:else|more)(?: to add)?|that['’]?s all|i can['’]?t think of anything)"
+    r"[\s.!,]*(?:sorry)?[\s.!]*$",
+    re.IGNORECASE,
+)
+
 COMMANDS = {"/skip": Intent.skip, "/hint": Intent.hint, "/end": Intent.end, "/time": Intent.time}
 
 #: each stage's share of the time budget, by level: juniors spend longer on modelling, staff
@@ -203,7 +211,8 @@ def next_move(
         return Move(kind=MoveKind.clarify, stage=stage, time_left=left)
     if intent is Intent.question and not _already_answered(case, state, text):
         return _clarify(case, state, text)
-    move = _answer_move(case, state, intent, config, left, _told(case, state, text, intent))
+    unsure = intent is Intent.answer and bool(DONT_KNOW.match(text))
+    move = _answer_move(case, state, intent, config, left, _told(case, state, text, intent), unsure)
     if move.kind is MoveKind.wrap_up:  # the last stage is done: the candidate's questions first
         # after the closing deep dive, the close leaves that dive first: the scorecard goes over it
         return move.model_copy(update={"kind": MoveKind.ask, "closing": True, "idea": state.diving})
@@ -239,7 +248,10 @@ def _answer_move(
     config: PolicyConfig,
     left: TimeLeft | None,
     told: set[str] = frozenset(),  # type: ignore[assignment]
+    unsure: bool = False,
 ) -> Move:
+    """`unsure`: the answer says the candidate has nothing (more) to say; a point they already touched
+    is then left to the scorecard instead of pressed on with a pointed question or a hint."""
     stage, st = state.stage, state.current
     asserted = _exhausted(case, stage, st, config)
     if intent is Intent.skip:
@@ -262,7 +274,11 @@ def _answer_move(
             quote=one_line(next(iter(st.misconceptions.get(wrong.id, [])), ""), QUOTE_CHARS),
             asserted=asserted,
         )
-    missed = [i for i in missed_ideas(case, stage, st) if not _asked_already(case, st, stage, i, told)]
+    missed = [
+        i
+        for i in missed_ideas(case, stage, st)
+        if not _asked_already(case, st, stage, i, told) and not (unsure and i.id in st.shallow)
+    ]
     if not missed or _strong_enough(case, stage, st, config):
         return _strong_stage(case, state, missed, asserted, config, left)
     if found := _next_rung(missed, st, config):

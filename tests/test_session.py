@@ -453,3 +453,38 @@ def test_once_a_stage_is_under_way_only_must_probe_ideas_get_pointed_questions(c
         pointed = [idea for idea, rung in moves if rung is not Rung.pump and idea in ideas]
         assert all(must_probe(ideas[i]) for i in pointed), f"{case_id} {stage}: {moves}"
         assert sum(rung is Rung.pump for _, rung in moves) <= 1
+
+
+@pytest.mark.parametrize("case_id", available_cases())
+def test_a_point_already_touched_is_not_pressed_on_a_candidate_who_says_they_do_not_know(
+    case_id: str,
+) -> None:
+    """ "I'm not sure" after the open question: a point the candidate already touched goes to the
+    scorecard's suggestions, not to a pointed question and a hint; one never discussed still gets
+    its question."""
+    from interviewer.models import SessionState
+    from interviewer.policy import Intent, PolicyConfig, must_probe, next_move
+
+    case = load_case(case_id)
+    config = PolicyConfig(max_probes=20)
+    for stage in Stage:
+        must = [i for i in case.plan(stage).ideas if must_probe(i)]
+        if len(must) < 2:
+            continue
+        state = SessionState(id="t", case=case.id, level=Level.senior, provider="offline", prompt_version="")
+        state.stage = stage
+        st = state.current
+        st.shallow = {must[0].id: ["touched"]}
+        st.rungs = {must[0].id: [Rung.pump]}
+        st.probes = 1
+        for text, pressed in (("I'm not sure.", False), ("I would add a few more features.", True)):
+            asked = []
+            for _ in range(len(must) * 3):
+                move = next_move(case, state.model_copy(deep=True), Intent.answer, text, config)
+                if move.kind not in (MoveKind.probe, MoveKind.hint) or not move.idea:
+                    break
+                asked.append(move.idea)
+                st.rungs = {**st.rungs, move.idea: [*st.rungs.get(move.idea, []), move.rung]}  # type: ignore[list-item]
+                st.probes += 1
+            assert (must[0].id in asked) is pressed, f"{case_id} {stage} {text!r}: {asked}"
+            st.rungs, st.probes = {must[0].id: [Rung.pump]}, 1
