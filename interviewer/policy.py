@@ -34,7 +34,8 @@ class Intent(StrEnum):
 
 #: an answer that only says the candidate does not know (or has nothing to add)
 DONT_KNOW = re.compile(
-    r"\s*(?:hmm+[,.]?\s*|well[,.]?\s*|sorry[,.]?\s*)?(?:i['’]?m not sure|i am not sure|not sure|i don['’]?t know|no idea|"
+    r"\s*(?:hmm+[,.]?\s*|well[,.]?\s*|sorry[,.]?\s*)?"
+    r"(?:i['’]?m not sure|i am not sure|not sure|i don['’]?t know|no idea|"
     r"(?:i have |i've got )?nothing (?:else|more)(?: to add)?|that['’]?s all|i can['’]?t think of anything)"
     r"[\s.!,]*(?:sorry)?[\s.!]*$",
     re.IGNORECASE,

@@ -14,8 +14,12 @@ from common.errors import InputError
 
 _PATTERNS = [
     r"\b(ignore|disregard|forget|override)\b.{0,60}\b(instructions?|rubric|rules?|prompt|previous|above|guidelines)\b",
-    r"\b(system|developer)[ _-]*(message|prompt|override|instruction)",
-    r"<\s*/?\s*[a-z_]+(\s+[a-z_]+\s*=\s*\"[^\"]*\")*\s*/?>",
+    r"\b(system|developer)[ _-]*(override|instructions?)\b",  # "the system prompt is versioned" is design
+    r"\b(system|developer)[ _-]*(message|prompt)\s*[:\]>=]",
+    r"\bnew (system|developer) (message|prompt)\b",
+    r"<\s*/?\s*(system|assistant|user|answer|grader|grading|instructions?|admin|prompt|rubric|score|result|"
+    r"evaluation|judge|inst|sys|im_start|im_end)\b[^>]*>",  # "<channel> latest video" is a placeholder
+    r"<\s*/?\s*[a-z]+_[a-z_]+(\s+[a-z_]+\s*=\s*\"[^\"]*\")*\s*/?>",
     r"\[\s*/?\s*(system|grader|admin|end system|instructions?)\b",
     r"\b(grade|score|rate|mark|give|assign|award)\s+(this|me|my|the candidate|the answer|it)\b.{0,50}"
     r"\b(4|four|excellent|maximum|max|full marks|perfect)\b",
@@ -25,9 +29,12 @@ _PATTERNS = [
     r"\b(evaluation|grading|override|admin|debug|calibration|developer) mode\b",
     r"\binstructions you (were|have been) given\b",
     r"\bthe candidate (passed|is approved|should pass|must pass)\b",
-    r"\b(grader|evaluator|assessor|scoring model|grading model)\b",
-    r"\b(print|paste|list|show|reveal|quote|tell|share|echo|write( it)? out|repeat|include)\b.{0,80}"
-    r"\b(rubric|expected ideas|anchor texts?|criterion ids?|canary|secret|hidden marker|tracking code)\b",
+    r"\b(dear|hey|hi|hello|attention|note to|message to|for)( the| my| any)?\s+(grader|evaluator|assessor|"
+    r"reviewer|scoring model|grading model)s?\b",  # "the LLM grader is checked against humans" is design
+    r"\b(grader|evaluator|assessor|scoring model|grading model)s?\b.{0,20}\b(must|should|please|needs? to|"
+    r"shall|is to)\b.{0,60}\b(give|assign|award|mark|copy|output|return|ignore|write|accept|pass)\b",
+    r"\b(print|paste|list|show|reveal|quote|tell|share(?! of)|echo|write( it)? out|repeat|include)\b.{0,80}"
+    r"\b(rubric|expected ideas|anchor texts?|criterion ids?|secret|hidden marker|tracking code)\b",
     r"\b(your|you were given|hidden)\b.{0,40}\b(instructions?|system prompt|prompt|configuration)\b",
     r"\bcanary\b.{0,40}\b(string|word|token|marker|code|value)\b",
     r"\b(rationale|feedback) field\b",

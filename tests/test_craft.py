@@ -170,7 +170,8 @@ def test_a_closing_dive_digs_into_a_component_and_credits_its_stage(store: Store
         for t in interview.turns
         if t.role == "interviewer" and t.stage is Stage.monitoring and t.move is MoveKind.ask and t.idea
     )
-    assert "feature store" in invite.text and "scorecard" in invite.text, "the close leaves the dive first"
+    assert "feature store" in invite.text, "the close leaves the dive first"
+    assert "scorecard" in invite.text
     card = interview.state.scorecard
     assert card is not None
     assert [d.answer for d in card.dives] == [serving.phrasings[1]], "the scorecard keeps the answer"
