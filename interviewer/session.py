@@ -26,7 +26,15 @@ from interviewer.policy import (
 from interviewer.speaking import CheckedVoice, OnToken, Spoken
 from interviewer.voices import VoiceContext
 from knowledge.cases import Case, DeepDive, ExpectedIdea, load_case
-from rubric.assessors import Coverage, EmbeddingAssessor, negated, points_made, restates, sentences
+from rubric.assessors import (
+    Coverage,
+    EmbeddingAssessor,
+    meets_correction,
+    negated,
+    points_made,
+    restates,
+    sentences,
+)
 from rubric.guard import checked_answer
 from rubric.schema import load_rubric
 from rubric.scoring import DiveNote, Scorecard, build_scorecard, score_stage
@@ -258,16 +266,29 @@ class Interview:
         return coverage
 
     def _settle_challenges(self, stage: Stage, coverage: Coverage, text: str) -> None:
-        """A challenged misconception that the answer to the challenge corrects (it makes an idea of
-        the same topic, and neither states nor defends the mistake) no longer sinks the stage: the
-        idea counts in part, as after a pointed question, and the feedback says it was corrected."""
+        """A challenged misconception that the answer to the challenge corrects (it makes or comes near
+        an idea of the same topic, and neither states nor defends the mistake) no longer sinks the
+        stage: the idea counts in part, as after a pointed question, and the feedback says it was
+        corrected. The reply may correct another mistake of the same topic in the same breath."""
         st = self.state.stages[stage]
         plan = self.case.plan(stage)
+        asked = {m.topic for m in plan.misconceptions if Rung.challenge in st.rungs.get(m.id, [])}
         for wrong in plan.misconceptions:
             challenged = Rung.challenge in st.rungs.get(wrong.id, [])
-            if not challenged or wrong.id not in st.misconceptions or wrong.id in coverage.misconceptions:
+            if wrong.id not in st.misconceptions or wrong.id in coverage.misconceptions:
                 continue
-            fix = next((i for i in plan.ideas if i.topic == wrong.topic and i.id in coverage.met), None)
+            # a second mistake of the challenged topic is corrected by the same reply only if the
+            # reply says what its correction says
+            if not challenged and not (wrong.topic in asked and meets_correction(wrong, text)):
+                continue
+            fix = next(
+                (
+                    i
+                    for i in plan.ideas
+                    if i.topic == wrong.topic and (i.id in coverage.met or i.id in coverage.shallow)
+                ),
+                None,
+            )  # a reply to the challenge that comes near the right idea, and no longer argues the mistake
             if fix is not None and wrong.topic is not None and not restates(wrong, text):
                 st.misconceptions = {k: v for k, v in st.misconceptions.items() if k != wrong.id}
                 st.corrected = {**st.corrected, wrong.id: fix.id}

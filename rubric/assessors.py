@@ -336,11 +336,11 @@ def _answer(text: str) -> tuple[list[str], int, Vectors]:
 
 
 def _unclaim(plan: StagePlan, wrong: dict[str, list[str]], found: dict[str, list[str]]) -> None:
-    """A sentence that states a mistake is no evidence for an idea of the same topic ("shuffle
-    them randomly and do 80/10/10" is close in meaning to the time split, and is its opposite)."""
-    stated = {m.topic: set(wrong[m.id]) for m in plan.misconceptions if m.id in wrong}
+    """A sentence that states a mistake is no evidence for any idea: not for one of its topic ("shuffle
+    them randomly and do 80/10/10" is close in meaning to the time split, and is its opposite), nor
+    for another (a feature list that includes a leaky feature is not quoted as done well)."""
+    bad = {q for m in plan.misconceptions for q in wrong.get(m.id, [])}
     for idea in plan.ideas:
-        bad = stated.get(idea.topic) if idea.topic else None
         if bad and idea.id in found:
             kept = [q for q in found[idea.id] if not any(b in q for b in bad)]
             if kept:
@@ -361,6 +361,17 @@ def restates(item: Misconception, text: str, floor: float = 0.5) -> bool:
     said = [u for u in units if not _NEGATION.search(u)]
     return bool(said) and any(
         score >= floor for _, score in _best_scores(minilm().embed(said), _bank([item]))
+    )
+
+
+def meets_correction(item: Misconception, text: str, floor: float = 0.5) -> bool:
+    """Whether a sentence of `text` says what the misconception's correction says (a reply that fixes
+    the leaky traffic feature reads close to "join the snapshot archived before the order")."""
+    from knowledge.embedding import minilm
+
+    units = sentences(text)
+    return bool(units) and any(
+        score >= floor for _, score in _best_scores(minilm().embed(units), [_embedded((item.correction,))])
     )
 
 

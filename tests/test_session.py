@@ -488,3 +488,32 @@ def test_a_point_already_touched_is_not_pressed_on_a_candidate_who_says_they_do_
                 st.probes += 1
             assert (must[0].id in asked) is pressed, f"{case_id} {stage} {text!r}: {asked}"
             st.rungs, st.probes = {must[0].id: [Rung.pump]}, 1
+
+
+def test_one_reply_to_a_challenge_can_correct_two_mistakes_of_its_topic(store: Store, engine: Engine) -> None:
+    """A random split and a feature measured during the trip, both leakage: the reply to the first
+    challenge fixes both, so the second is not challenged, and the leaky feature list is never quoted
+    as done well."""
+    interview = Interview.start(CaseId.eta_prediction, Level.senior, store, engine)
+    interview.submit("/skip")
+    interview.submit("/skip")
+    assert interview.state.stage is Stage.data_preparation
+    interview.submit(
+        "Features: distance, restaurant, hour, basket size, and the actual traffic speed during the delivery "
+        "from the archived snapshots. I shuffle all orders and hold out 20% at random for the test set."
+    )
+    prep = interview.state.stages[Stage.data_preparation]
+    assert set(prep.misconceptions) == {"hindsight_traffic", "random_split_orders"}
+    assert interview.turns[-1].rung is Rung.challenge
+    interview.submit(
+        "Right, the speed during the trip isn't known when we quote, so I'd join the traffic snapshot "
+        "from just before the order, and test on the latest weeks instead of a random split."
+    )
+    assert prep.misconceptions == {}
+    assert set(prep.corrected) == {"hindsight_traffic", "random_split_orders"}
+    assert sum(t.rung is Rung.challenge for t in interview.turns) == 1
+    interview.submit("/end")
+    card = interview.state.scorecard
+    assert card is not None
+    stage = next(s for s in card.stages if s.stage is Stage.data_preparation)
+    assert not any("during the delivery" in q for quotes in stage.done_well.values() for q in quotes)
