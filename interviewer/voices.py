@@ -132,7 +132,7 @@ class TemplateVoice:
         for dive in case.deep_dives:
             if dive.id == move.idea:
                 slots |= {"choice": dive.choice, "dive_question": dive.question}
-        slots["said"] = literal(move.quote or "")  # the candidate's words, shown as typed
+        slots["said"] = literal((move.quote or "").rstrip(" .;,:"))  # the candidate's words, as typed
         return slots
 
     @staticmethod
