@@ -20,7 +20,7 @@ from common.ids import CORE_TOPICS, CaseId, Level, Recommendation, Stage, Topic
 from common.markup import one_line
 
 if TYPE_CHECKING:
-    from knowledge.cases import Case, ExpectedIdea
+    from knowledge.cases import Case, ExpectedIdea, Misconception
     from rubric.assessors import Coverage
 
 #: what a made idea is worth when it came after a hint or a pointed question
@@ -79,6 +79,10 @@ class StageScore(Strict):
     """Per criterion, the candidate's words for each point made unaided (the feedback's "Done well")."""
     strengths: list[Topic] = []
     """Topics whose points the answer made unaided (the overview names them)."""
+    mistakes: list[str] = []
+    """Known mistakes the answer stated, by the head of their text ("shuffling all payments into a
+    random train/test split"), each marked when the candidate corrected it once challenged (the
+    overview recaps them)."""
     outline: list[str] = []
     """What a strong answer to the stage covers, one line per expected idea: shown after the attempt
     (the scorecard, a graded answer), never during the interview."""
@@ -165,7 +169,29 @@ def score_stage(
             )
         ),
         outline=_outline(plan.ideas, coverage, credit, wrong),
+        mistakes=[
+            _name(m) + (" (corrected when asked)" if m.id in corrected else "")
+            for m in plan.misconceptions
+            if m.id in coverage.misconceptions or m.id in corrected
+        ],
     )
+
+
+def _name(item: Misconception, words: int = 10) -> str:
+    """A mistake named by the head of its text: "shuffling all payments into a random train/test
+    split", not the verdict that follows it."""
+    head = _HEAD_END.split(" ".join(item.text.split()), maxsplit=1)[0].rstrip(". ,").split()
+    if len(head) <= words:
+        return _lower_first(" ".join(head))
+    kept = " ".join(head[:words])
+    clause = kept.rsplit(",", 1)[0]
+    return _lower_first(clause if clause != kept and len(clause.split()) >= 4 else kept + "…")
+
+
+_HEAD_END = re.compile(
+    r",? which |,? so that |;|,? because |,? since |,? on the belief | — | - |: |,? as if |,? assuming "
+    r"|,? when |,? even though |,? so |,? although |\. "
+)
 
 
 def _done_well(
@@ -358,7 +384,8 @@ _WHY = {
 
 
 def overview(card: Scorecard) -> str:
-    """The interview in two lines: the strongest stages, and the stages to work on with why."""
+    """The interview in a few lines: the strongest stages, the stages to work on with why, and the
+    known mistakes stated (corrected or not)."""
     top = max((s.score for s in card.stages), default=0)
     best = sorted((s for s in card.stages if s.score == top and top >= 3), key=lambda s: -len(s.strengths))[
         :STRENGTHS
@@ -371,7 +398,14 @@ def overview(card: Scorecard) -> str:
     if weak:
         parts = [f"{s.stage.label} ({s.score}/4{_why_weak(s)})" for s in weak]
         lines.append("To work on: " + "; ".join(parts) + ".")
+    mistakes = [f"in {_lower_first(s.stage.label)}, {m}" for s in card.stages for m in s.mistakes]
+    if mistakes:
+        lines.append("Mistakes: " + "; ".join(mistakes) + ".")
     return "\n".join(lines)
+
+
+def _lower_first(title: str) -> str:
+    return title[:1].lower() + title[1:]
 
 
 #: how many stages the overview names as strengths: the best ones, not a list of every stage

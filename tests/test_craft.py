@@ -232,6 +232,16 @@ def test_a_mistake_corrected_when_challenged_no_longer_sinks_the_stage(store: St
     assert before.score == 1
     assert after.score >= 2
     assert "Corrected when asked" in after.feedback
+    from rubric.scoring import overview
+
+    head = " ".join(wrong.text.split()[:4]).lower()
+    stated, mended = (
+        overview(card).splitlines()[-1] for card in (kept.state.scorecard, fixed.state.scorecard)
+    )
+    assert stated.startswith(f"Mistakes: in data preparation, {head}"), stated
+    assert "(corrected when asked)" not in stated
+    assert mended.startswith(f"Mistakes: in data preparation, {head}"), mended
+    assert mended.endswith("(corrected when asked).")
 
 
 def test_a_mistake_defended_when_challenged_is_not_corrected(store: Store, engine: Engine) -> None:
