@@ -38,11 +38,12 @@ def test_a_family_never_straddles_the_split() -> None:
     assert 70 <= len(judge.test_ids()) <= 90
 
 
-def test_the_test_split_carries_both_labellers_band() -> None:
-    test = judge.load_answers("test")
-    assert all(a.band is not None for a in test)
-    assert all(a.band is None for a in judge.load_answers("dev"))
-    assert any(a.band and a.band[0] != a.band[1] for a in test)
+def test_both_splits_carry_both_labellers_band() -> None:
+    for split in ("test", "dev"):
+        answers = judge.load_answers(split)
+        assert all(a.band is not None for a in answers), split
+        assert all(a.band and a.band[0] <= a.score <= a.band[1] for a in answers), split
+        assert any(a.band and a.band[0] != a.band[1] for a in answers), split
 
 
 def _oracle(by_text: dict[str, judge.JudgeAnswer], shift: int = 0) -> judge.Grader:
