@@ -269,13 +269,14 @@ class Interview:
         """A challenged misconception that the answer to the challenge corrects (it makes or comes near
         an idea of the same topic, and neither states nor defends the mistake) no longer sinks the
         stage: the idea counts in part, as after a pointed question, and the feedback says it was
-        corrected. The reply may correct another mistake of the same topic in the same breath."""
+        corrected. The reply may correct another mistake of the same topic in the same breath, and
+        may name the mistake to say why it fails ("right, approving everything is 99.9% accurate")."""
         st = self.state.stages[stage]
         plan = self.case.plan(stage)
         asked = {m.topic for m in plan.misconceptions if Rung.challenge in st.rungs.get(m.id, [])}
         for wrong in plan.misconceptions:
             challenged = Rung.challenge in st.rungs.get(wrong.id, [])
-            if wrong.id not in st.misconceptions or wrong.id in coverage.misconceptions:
+            if wrong.id not in st.misconceptions:  # `restates` below reads the reply for it
                 continue
             # a second mistake of the challenged topic is corrected by the same reply only if the
             # reply says what its correction says
@@ -422,6 +423,9 @@ class Interview:
                 met = _merge(graded.met, st.elsewhere)
                 shallow = {k: v for k, v in graded.shallow.items() if k not in met}
                 coverage = graded.model_copy(update={"met": met, "shallow": shallow})
+            if graded and st.corrected:  # the grader rereads the mistake; the challenge settled it
+                kept = {k: v for k, v in coverage.misconceptions.items() if k not in st.corrected}
+                coverage = coverage.model_copy(update={"misconceptions": kept})
             judge = self.engine.grader if graded else self.engine.assessor
             stages.append(
                 score_stage(

@@ -125,6 +125,24 @@ def topic_cues() -> dict[Topic, list[str]]:
     return {Topic(topic): list(cues) for topic, cues in raw.items()}
 
 
+@cache
+def mistake_cues() -> dict[str, tuple[Topic, list[str]]]:
+    """Wordings that state a core mistake in any case (`mistake_cues.yaml`), by the word a
+    misconception's text must name for them to apply."""
+    raw = load_yaml((Path(__file__).parent / "mistake_cues.yaml").read_text(encoding="utf-8"))
+    return {word: (Topic(entry["topic"]), list(entry["cues"])) for word, entry in raw.items()}
+
+
+def _mistake_cues(item: Misconception) -> list[str]:
+    shared = [
+        cue
+        for word, (topic, cues) in mistake_cues().items()
+        if item.topic is topic and re.search(rf"\b{word}\b", item.text, re.IGNORECASE)
+        for cue in cues
+    ]
+    return [*item.cues, *shared]
+
+
 def _cue_hit(cues: list[str], sentence: str) -> bool:
     return any(re.search(cue, sentence, re.IGNORECASE) for cue in cues)
 
@@ -263,7 +281,7 @@ class EmbeddingAssessor:
                 and not _NEGATION.search(units[i])
                 and not _opposite(item, units[i])
             }
-            cued = {i for i in range(count) if _cue_stated(item.cues, units[i])}
+            cued = {i for i in range(count) if _cue_stated(_mistake_cues(item), units[i])}
             if quotes := _in_order(units, close | cued):
                 out[item.id] = quotes
         return out
@@ -352,9 +370,13 @@ def _unclaim(plan: StagePlan, wrong: dict[str, list[str]], found: dict[str, list
 def restates(item: Misconception, text: str, floor: float = 0.5) -> bool:
     """Whether `text` still argues for the mistake: a sentence not negated that says it outright
     or comes near it in meaning (a looser bar than `EmbeddingAssessor` flags at: a defence of the
-    mistake is seldom worded like the mistake)."""
+    mistake is seldom worded like the mistake). A reply that opens by conceding ("right, with 0.1%
+    fraud a model that approves everything is 99.9% accurate") and never turns back ("but",
+    "still") explains the mistake, even in its words."""
     from knowledge.embedding import minilm
 
+    if _CONCEDES.match(text) and not _TURNS_BACK.search(text):
+        return False
     units = sentences(text)
     if any(_cue_stated(item.cues, u) for u in units):
         return True
@@ -362,6 +384,16 @@ def restates(item: Misconception, text: str, floor: float = 0.5) -> bool:
     return bool(said) and any(
         score >= floor for _, score in _best_scores(minilm().embed(said), _bank([item]))
     )
+
+
+#: a reply that opens by granting the challenge
+_CONCEDES = re.compile(
+    r"\W*(ok(ay)?|right|true|fair( point| enough)?|good (point|catch)|you'?re right|agreed|indeed|hmm+"
+    r"|ah+|oh|yes|yeah|i see|that'?s (true|right|fair)|makes sense)\b",
+    re.IGNORECASE,
+)
+#: ... and then defends the mistake after all
+_TURNS_BACK = re.compile(r"\b(but|still|anyway|stick with|keep (it|using|that))\b", re.IGNORECASE)
 
 
 def meets_correction(item: Misconception, text: str, floor: float = 0.5) -> bool:

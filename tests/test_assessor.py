@@ -74,6 +74,31 @@ def test_a_stated_misconception_is_caught_and_a_rejected_one_is_not() -> None:
     assert rejected.misconceptions == {}
 
 
+@pytest.mark.parametrize(
+    ("case_id", "stated", "explained"),
+    [
+        (
+            CaseId.harmful_content_detection,
+            "Eval: acc >= 99% on the holdout week, ship if it holds.",
+            "Flagging nothing already gets 99.9% accuracy, so PR-AUC per category is what I'd look at.",
+        ),
+        (
+            CaseId.news_feed,
+            "Offline we report acc and logloss per head as the headline.",
+            "Since predicting no share is 99.8% accurate, I'd read PR-AUC for the share head.",
+        ),
+    ],
+)
+def test_an_accuracy_target_states_the_accuracy_mistake_in_any_case(
+    case_id: CaseId, stated: str, explained: str
+) -> None:
+    case = load_case(case_id)
+    plan = case.plan(Stage.evaluation)
+    mistake = next(m for m in plan.misconceptions if m.topic and m.topic.value == "metric_choice")
+    assert mistake.id in EmbeddingAssessor().assess(case, Stage.evaluation, stated).misconceptions
+    assert mistake.id not in EmbeddingAssessor().assess(case, Stage.evaluation, explained).misconceptions
+
+
 def test_a_heading_only_touches_its_idea() -> None:
     heading = "### Cross-Entropy\nWe weight the rare class more."
     titled = assessor.assess(CASE, Stage.model_development, heading)

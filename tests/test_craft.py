@@ -244,6 +244,26 @@ def test_a_mistake_corrected_when_challenged_no_longer_sinks_the_stage(store: St
     assert mended.endswith("(corrected when asked).")
 
 
+def test_a_reply_that_grants_the_challenge_may_name_the_mistake_to_say_why_it_fails(
+    store: Store, engine: Engine
+) -> None:
+    case = load_case(ADS)
+    plan = case.plan(Stage.evaluation)
+    wrong = next(m for m in plan.misconceptions if m.id == "accuracy_on_rare_clicks")
+    right = next(i for i in plan.ideas if i.topic == wrong.topic)
+    reply = (
+        "Right, with clicks that rare a model that predicts no click for every impression already has "
+        f"99% accuracy. {right.phrasings[0]}"
+    )
+    answer = f"{plan.ideas[-1].phrasings[0]} {wrong.phrasings[0]}"
+    script = Script(
+        case=ADS, stages={Stage.evaluation: ScriptedStage(answer=answer, replies={"metric_choice": reply})}
+    )
+    st = _played(store, engine, script).state.stages[Stage.evaluation]
+    assert st.corrected == {wrong.id: right.id}
+    assert wrong.id not in st.misconceptions
+
+
 def test_a_mistake_defended_when_challenged_is_not_corrected(store: Store, engine: Engine) -> None:
     """Naming a right idea while still arguing for the mistake corrects nothing."""
     case = load_case(ADS)
