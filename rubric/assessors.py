@@ -45,6 +45,9 @@ class Coverage(Strict):
     met: dict[str, list[str]] = {}
     shallow: dict[str, list[str]] = {}
     misconceptions: dict[str, list[str]] = {}
+    on_topic: bool = False
+    """The answer discusses the stage, if none of its points (a sentence near one of the stage's
+    ideas by a looser bar than a shallow mention): generic, not skipped."""
     judge: str = "offline"
     """Which judge assessed the answer."""
     fallback: str | None = None
@@ -89,6 +92,16 @@ def _units(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     ]
     units = [text[a:b] for a, b in spans] + [text[every[n][0] : every[n + 1][1]] for n in pairs]
     return units, [(index[n], index[n + 1]) for n in pairs]
+
+
+def _joined(plan: StagePlan, one: dict[str, list[str]], other: dict[str, list[str]]) -> dict[str, list[str]]:
+    ids = [m.id for m in plan.misconceptions if m.id in one or m.id in other]
+    return {i: [*one.get(i, []), *other.get(i, [])] for i in ids}
+
+
+def _dropped(text: str) -> list[str]:
+    """The sentences that address the grader (`_units` leaves them out)."""
+    return [text[a:b] for a, b in _spans(text) if addresses_grader(text[a:b])]
 
 
 def _headings(text: str, units: list[str]) -> set[int]:
@@ -204,19 +217,22 @@ class EmbeddingAssessor:
         misconception_threshold: float = 0.6,
         shallow_threshold: float | None = 0.5,
         margin: float = 0.06,
+        topic_threshold: float = 0.4,
     ) -> None:
         """Thresholds are cosine similarities, tuned on the judge set's dev split only: a made point,
         a misconception stated (and at least `margin` closer to the sentence than any idea is), a
-        shallow mention."""
+        shallow mention, and a sentence on the stage's subject (`topic_threshold`: the answer is
+        generic, not skipped)."""
         self.threshold = threshold
         self.misconception_threshold = misconception_threshold
         self.shallow_threshold = threshold if shallow_threshold is None else shallow_threshold
         self.margin = margin
+        self.topic_threshold = topic_threshold
 
     def assess(self, case: Case, stage: Stage, text: str) -> Coverage:
         units, count, vectors = _answer(text)
         if not units:
-            return Coverage()
+            return Coverage(misconceptions=self._said_to_grader(case, stage, text))
         plan = case.plan(stage)
         headings = _headings(text, units[:count])
         idea_scores = _best_scores(vectors, _bank(plan.ideas))
@@ -244,9 +260,24 @@ class EmbeddingAssessor:
             elif quotes := _in_order(units, set(weak) | set(titled)):
                 shallow[idea.id] = quotes
         wrong = self._wrong(case, stage, units, vectors[:count], idea_scores)
+        wrong = _joined(plan, wrong, self._said_to_grader(case, stage, text))
         _unclaim(plan, wrong, met)
         _unclaim(plan, wrong, shallow)
-        return Coverage(met=met, shallow=shallow, misconceptions=wrong)
+        on_topic = any(score >= self.topic_threshold for _, score in idea_scores)
+        return Coverage(met=met, shallow=shallow, misconceptions=wrong, on_topic=on_topic)
+
+    def _said_to_grader(self, case: Case, stage: Stage, text: str) -> dict[str, list[str]]:
+        """Mistakes stated in sentences addressed to the grader: such a sentence earns nothing, but
+        dropping it must not hide a mistake (that would let an injection raise a grade)."""
+        dropped = _dropped(text)
+        if not dropped:
+            return {}
+        from knowledge.embedding import minilm
+
+        vectors = minilm().embed(dropped)
+        return self._wrong(
+            case, stage, dropped, vectors, _best_scores(vectors, _bank(case.plan(stage).ideas))
+        )
 
     def _wrong(
         self,

@@ -21,7 +21,8 @@ _PATTERNS = [
     r"evaluation|judge|inst|sys|im_start|im_end)\b[^>]*>",  # "<channel> latest video" is a placeholder
     r"<\s*/?\s*[a-z]+_[a-z_]+(\s+[a-z_]+\s*=\s*\"[^\"]*\")*\s*/?>",
     r"\[\s*/?\s*(system|grader|admin|end system|instructions?)\b",
-    r"\b(grade|score|rate|mark|give|assign|award)\s+(this|me|my|the candidate|the answer|it)\b.{0,50}"
+    r"\b(grade|score|rate|mark|give|assign|award)\s+(this|me|my|the candidate|the answer|it|the following)\b"
+    r".{0,50}"
     r"\b(4|four|excellent|maximum|max|full marks|perfect)\b",
     r"\b(maximum|max|full|top|perfect|highest)\s+(score|marks|grade|rating)\b",
     r"\bstrong[_ ]hire\b",

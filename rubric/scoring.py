@@ -257,11 +257,12 @@ def _first_sentence(text: str) -> str:
 
 def _raw(scores: list[CriterionScore], coverage: Coverage) -> float:
     """The mean criterion score. By the anchors, an answer that states a known misconception as its
-    plan is a 1, and one that discusses the stage's points without a misconception is at least a 2."""
+    plan is a 1, and one that discusses the stage's points or subject without a misconception is at
+    least a 2 (a 1 is wrong or skipped, a generic answer is a 2)."""
     if coverage.misconceptions:
         return 1.0
     mean = sum(c.score for c in scores) / len(scores)
-    return max(mean, 2.0) if coverage.met or coverage.shallow else mean
+    return max(mean, 2.0) if coverage.met or coverage.shallow or coverage.on_topic else mean
 
 
 def _criteria(

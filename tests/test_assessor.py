@@ -183,6 +183,26 @@ def test_a_stated_misconception_makes_the_answer_a_one() -> None:
     assert CASE.plan(Stage.evaluation).misconceptions[0].topic in graded.gaps
 
 
+def test_a_generic_answer_on_the_stage_is_a_two_and_an_answer_beside_it_a_one() -> None:
+    """By the anchors a 1 is wrong or skipped: an on-topic answer that makes none of the stage's
+    points is generic (2), text about something else is no answer (1)."""
+    from rubric.grading import grade_answer
+
+    grader = EmbeddingAssessor()
+    generic = (
+        "I'd use a deep neural network, probably something like a transformer, trained with Adam, "
+        "and tune the hyperparameters with a sweep."
+    )
+    beside = "My weekend was great: we went hiking in the mountains and cooked dinner outside with friends."
+    scores = {
+        text: grade_answer(grader, "offline", CaseId.news_feed, Stage.model_development, text, 8000)
+        for text in (generic, beside)
+    }
+    assert not scores[generic].criteria or all(not c.evidence for c in scores[generic].criteria)
+    assert scores[generic].score == 2
+    assert scores[beside].score == 1
+
+
 def test_credit_follows_how_an_idea_came() -> None:
     ideas = [i.id for i in CASE.plan(Stage.evaluation).ideas]
     everything = {i: ["We use 2 weeks of holdout because clicks drift."] for i in ideas}
