@@ -288,8 +288,12 @@ def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) 
 
 def _probes(spoken: list[Any]) -> list[Any]:
     """Probes and hints on what the candidate missed or got wrong (a deep dive into their own
-    choice is not one: it follows a strong answer)."""
-    return [t for t in spoken if t.move in (MoveKind.probe, MoveKind.hint) and t.rung is not Rung.dive]
+    choice is not one, nor its smaller step: it follows the candidate's own design)."""
+    return [
+        t
+        for t in spoken
+        if t.move in (MoveKind.probe, MoveKind.hint) and t.rung not in (Rung.dive, Rung.narrow)
+    ]
 
 
 def _must_probe_first(interview: Any) -> float | None:

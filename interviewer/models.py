@@ -34,6 +34,9 @@ class Rung(StrEnum):
     dive = "dive"
     """Not a rung of the idea ladder either: a question digging into a component the candidate
     proposed (the move's `idea` is the case's deep dive)."""
+    narrow = "narrow"
+    """After an answer to a deep dive that made none of its points (a blank, or another subject):
+    one part of the dive's question, asked on its own."""
 
 
 class Move(Strict):
@@ -208,6 +211,8 @@ class SessionState(Strict):
     """The closing "any questions for me?" was asked: the candidate's next turn ends the interview."""
     diving: str | None = None
     """The deep dive the last question asked about, until the candidate answers it."""
+    dive_missed: bool = False
+    """The answer to that deep dive made none of the points a strong answer covers."""
 
     @property
     def current(self) -> StageState:

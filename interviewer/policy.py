@@ -212,6 +212,8 @@ def next_move(
         return Move(kind=MoveKind.clarify, stage=stage, time_left=left)
     if intent is Intent.question and not _already_answered(case, state, text):
         return _clarify(case, state, text)
+    if intent is Intent.answer and (narrow := _narrow_dive(case, state, left)) is not None:
+        return narrow
     unsure = intent is Intent.answer and bool(DONT_KNOW.match(text))
     move = _answer_move(case, state, intent, config, left, _told(case, state, text, intent), unsure)
     if move.kind is MoveKind.wrap_up:  # the last stage is done: the candidate's questions first
@@ -332,6 +334,18 @@ def _move_on(case: Case, state: SessionState, asserted: list[str], left: TimeLef
         if dive is not None:
             return _dive(state.stage, dive, state, asserted)
     return _advance(state.stage, asserted)
+
+
+def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None) -> Move | None:
+    """After an answer to a deep dive that made none of its points (a blank, or another subject),
+    once: one part of the dive's question on its own, as an interviewer steers back and makes the
+    step smaller instead of moving on (a question in one part has no smaller step)."""
+    dive = next((d for d in case.deep_dives if d.id == state.diving), None)
+    if dive is None or not state.dive_missed or dive.first_part() is None:
+        return None
+    if Rung.narrow in state.current.rungs.get(dive.id, []) or (left is not None and left.total_minutes <= 0):
+        return None
+    return Move(kind=MoveKind.probe, stage=state.stage, idea=dive.id, rung=Rung.narrow)
 
 
 def _dive(stage: Stage, dive: DeepDive, state: SessionState, asserted: list[str]) -> Move:

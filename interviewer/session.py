@@ -240,6 +240,8 @@ class Interview:
         dive = next((d for d in self.case.deep_dives if d.id == self.state.diving), None)
         if dive is not None and dive.stage is not self.state.stage:
             self._assess_for(dive.stage, text)
+        if dive is not None:
+            self.state.dive_missed = not any(points_made(dive.look_for, text))
         self._credit_elsewhere(text)
         self.state.current.answers += 1
         return coverage
@@ -318,7 +320,8 @@ class Interview:
         st.facts = [*st.facts, *move.facts]  # asked as a question, or inside an answer
         self.state.closing = self.state.closing or move.closing
         if move.kind is not MoveKind.clarify:  # a question back keeps the dive open
-            self.state.diving = move.idea if move.rung is Rung.dive else None
+            self.state.diving = move.idea if move.rung in (Rung.dive, Rung.narrow) else None
+            self.state.dive_missed = False
         turns = [self._turn(move, self._speak(move))]
         if move.kind in (MoveKind.advance, MoveKind.wrap_up):
             self._grade_in_background(move.stage)
@@ -491,11 +494,16 @@ _DIVE_STATUS = {"made": "Made", "touched": "Touched", None: "Not discussed"}
 
 
 def _answer_to(turns: list[Turn], idea: str) -> str:
-    """The candidate's answer to the question about `idea` (the turn right after it)."""
-    for asked, answered in pairwise(turns):
-        if asked.role == "interviewer" and asked.idea == idea and answered.role == "candidate":
-            return answered.text
-    return ""
+    """The candidate's answers to the questions about `idea` (each the turn right after one: a deep
+    dive and its narrower part), one per line."""
+    return "\n".join(
+        answered.text
+        for asked, answered in pairwise(turns)
+        if asked.role == "interviewer"
+        and asked.idea == idea
+        and asked.rung in (Rung.dive, Rung.narrow)  # the close after a dive names it, asks nothing of it
+        and answered.role == "candidate"
+    )
 
 
 def _merge(old: dict[str, list[str]], new: dict[str, list[str]]) -> dict[str, list[str]]:

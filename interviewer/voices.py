@@ -132,6 +132,8 @@ class TemplateVoice:
         for dive in case.deep_dives:
             if dive.id == move.idea:
                 slots |= {"choice": dive.choice, "dive_question": dive.question}
+                part = dive.first_part() or dive.question
+                slots["dive_part"] = part if part[1:2].isupper() else _lower_first(part)  # after a colon
         slots["said"] = literal((move.quote or "").rstrip(" .;,:"))  # the candidate's words, as typed
         return slots
 

@@ -135,6 +135,23 @@ class DeepDive(Strict):
     def stated_in(self, sentence: str) -> bool:
         return any(re.search(cue, sentence, re.I) for cue in self.cues)
 
+    def first_part(self) -> str | None:
+        """The question's first part as a question of its own ("How much memory does it need for 5
+        billion images?"), or None for a question in one part."""
+        for m in _NEXT_PART.finditer(self.question):
+            head = self.question[: m.start()].strip()
+            if _ASKS.search(head) and len(head.split()) >= 5:
+                return head + "?"
+        return None
+
+
+#: where a question's next part starts: ", and how …", ", what …"
+_NEXT_PART = re.compile(
+    r",? and (?=(how|what|which|where|when|why|does|do|is|can)\b)|, (?=(how|what|which|where|when|why)\b)"
+)
+#: a part that asks something
+_ASKS = re.compile(r"\b(how|what|which|where|when|why|does|do|is|can|would|will)\b", re.I)
+
 
 class Curveball(Strict):
     """A requirement that changes as a stage opens, at senior and staff level; the stage is then

@@ -359,10 +359,18 @@ def _feedback(
     quotes = [q for said in _done_well(plan.ideas, coverage, credit, wrong).values() for q in said]
     lines += [f'Done well: "{q}"' for q in list(dict.fromkeys(quotes))[:DONE_WELL_QUOTES]]
     stated = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
-    lines += [f"Careful: {m.correction.strip()}" for m in stated]
+    lines += [
+        f'Careful: you said "{_their_words(coverage.misconceptions[m.id])}". {m.correction.strip()}'
+        for m in stated
+    ]
     fixed = [m for m in plan.misconceptions if m.id in corrected]
     lines += [f"Corrected when asked: {m.correction.strip()}" for m in fixed]
     return "\n".join(lines)
+
+
+def _their_words(quotes: list[str]) -> str:
+    """The candidate's words for a mistake: its shortest quote (a sentence before a pair)."""
+    return one_line(min(quotes, key=len), QUOTE_CHARS)
 
 
 def _tally(
@@ -385,8 +393,8 @@ _WHY = {
 
 
 def overview(card: Scorecard) -> str:
-    """The interview in a few lines: the strongest stages, the stages to work on with why, and the
-    known mistakes stated (corrected or not)."""
+    """The interview in a few lines: the strongest stages, the stages to work on with why, the
+    known mistakes stated (corrected or not) and how each deep dive went."""
     top = max((s.score for s in card.stages), default=0)
     best = sorted((s for s in card.stages if s.score == top and top >= 3), key=lambda s: -len(s.strengths))[
         :STRENGTHS
@@ -402,7 +410,19 @@ def overview(card: Scorecard) -> str:
     mistakes = [f"in {_lower_first(s.stage.label)}, {m}" for s in card.stages for m in s.mistakes]
     if mistakes:
         lines.append("Mistakes: " + "; ".join(mistakes) + ".")
+    if card.dives:
+        lines.append("Deep dives: " + "; ".join(f"{d.choice} ({_dive_tally(d)})" for d in card.dives) + ".")
     return "\n".join(lines)
+
+
+def _dive_tally(dive: DiveNote) -> str:
+    made = sum(point.startswith("Made") for point in dive.points)
+    total = len(dive.points or dive.look_for)
+    if not dive.answer.strip():
+        return "not answered"
+    return (
+        f"none of the {total} points a strong answer covers" if not made else f"{made} of {total} points made"
+    )
 
 
 def _lower_first(title: str) -> str:

@@ -180,6 +180,58 @@ def test_a_closing_dive_digs_into_a_component_and_credits_its_stage(store: Store
     assert all(p.split(": ", 1)[0] in ("Made", "Touched", "Not discussed") for p in dive.points)
 
 
+def test_a_deep_dive_left_blank_gets_one_smaller_step_then_the_scorecard_says_so(
+    store: Store, engine: Engine
+) -> None:
+    case = load_case(ADS)
+    dive = next(d for d in case.deep_dives if d.id == "dive_negative_downsampling")
+    part = dive.first_part()
+    assert part is not None
+    assert len(part) < len(dive.question)
+    script = Script(
+        case=ADS,
+        stages={
+            **{s: ScriptedStage(answer="I'm not sure yet.") for s in Stage},
+            Stage.model_development: ScriptedStage(
+                answer="I'd train on the impressions with negative downsampling."
+            ),
+            Stage.monitoring: ScriptedStage(
+                answer="I'd watch dashboards.", replies={"default": "I'm not sure."}
+            ),
+        },
+    )
+    interview = _played(store, engine, script)
+    asked = [t for t in interview.turns if t.idea == dive.id and t.rung in (Rung.dive, Rung.narrow)]
+    assert [t.rung for t in asked] == [Rung.dive, Rung.narrow], "one smaller step, then the interview goes on"
+    assert part[1:] in asked[1].text
+    assert dive.choice in asked[1].text, "it stays on the candidate's component"
+    card = interview.state.scorecard
+    assert card is not None
+    assert card.dives[0].answer == "I'm not sure.\nI'm not sure."
+    from rubric.scoring import overview
+
+    assert f"Deep dives: {dive.choice} (none of the" in overview(card)
+
+
+def test_a_deep_dive_answered_gets_no_smaller_step(store: Store, engine: Engine) -> None:
+    case = load_case(ADS)
+    dive = next(d for d in case.deep_dives if d.id == "dive_negative_downsampling")
+    script = Script(
+        case=ADS,
+        stages={
+            **{s: ScriptedStage(answer="I'm not sure yet.") for s in Stage},
+            Stage.model_development: ScriptedStage(
+                answer="I'd train on the impressions with negative downsampling."
+            ),
+            Stage.monitoring: ScriptedStage(
+                answer="I'd watch dashboards.", replies={"default": dive.look_for[0]}
+            ),
+        },
+    )
+    interview = _played(store, engine, script)
+    assert [t.rung for t in interview.turns if t.idea == dive.id and t.rung] == [Rung.dive]
+
+
 def test_a_component_argued_against_or_asked_about_is_no_choice(store: Store, engine: Engine) -> None:
     interview = Interview.start(ADS, Level.mid, store, engine)
     interview.submit("What's the click window? And do we have a feature store?")
@@ -230,6 +282,9 @@ def test_a_mistake_corrected_when_challenged_no_longer_sinks_the_stage(store: St
         for card in (kept.state.scorecard, fixed.state.scorecard)
     )
     assert before.score == 1
+    assert f'Careful: you said "{wrong.phrasings[0][:40]}' in before.feedback, (
+        "the mistake quotes the candidate"
+    )
     assert after.score >= 2
     assert "Corrected when asked" in after.feedback
     from rubric.scoring import overview
