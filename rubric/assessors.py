@@ -263,6 +263,10 @@ class EmbeddingAssessor:
         wrong = _joined(plan, wrong, self._said_to_grader(case, stage, text))
         _unclaim(plan, wrong, met)
         _unclaim(plan, wrong, shallow)
+        # an idea only touched beside a mistake of its topic is no point of it ("velocity counts per
+        # card" reads a little like the time split that the shuffled split two lines down breaks)
+        stated = {m.topic for m in plan.misconceptions if m.id in wrong}
+        shallow = {i.id: shallow[i.id] for i in plan.ideas if i.id in shallow and i.topic not in stated}
         on_topic = any(score >= self.topic_threshold for _, score in idea_scores)
         return Coverage(met=met, shallow=shallow, misconceptions=wrong, on_topic=on_topic)
 

@@ -210,12 +210,14 @@ def _outline(
     ideas: list[ExpectedIdea], coverage: Coverage, credit: Mapping[str, float], wrong: set[Topic | None]
 ) -> list[str]:
     """What a strong answer covers, each point with what the answer did with it: one list, so a
-    missed point is said once, in full (its why included), and a point made only by its first
-    sentence, since the candidate needs no lesson on it."""
+    missed point is said once. A missed point that matters most (a core topic's, or the case's
+    crux) is said in full, its why included; any other point by its first sentence, so the
+    feedback stays on what this candidate most needs."""
     out = []
     for idea in ideas:
         status = _status(idea, coverage, credit, wrong)
-        text = _first_sentence(idea.text) if status == "Made" else " ".join(idea.text.split())
+        full = status != "Made" and (idea.crux or idea.topic in CORE_TOPICS)
+        text = " ".join(idea.text.split()) if full else _first_sentence(idea.text)
         out.append(f"{status}: {text}")
     return out
 

@@ -275,3 +275,17 @@ def test_a_topic_stated_wrongly_is_not_praised_in_the_same_stage() -> None:
     assert f"Got wrong: {' '.join(same.text.split())}" in graded.outline
     assert graded.feedback.splitlines()[0].startswith("Points: 1 of ")
     assert mistake.topic not in graded.strengths
+
+
+def test_a_point_only_touched_beside_a_mistake_of_its_topic_is_no_point_of_it() -> None:
+    case = load_case(CaseId.fraud_detection)
+    text = (
+        "- velocity: # payments per card last 1h / 24h\n- label = chargeback marked fraud\n"
+        "- shuffle all payments, 80/10/10 train/val/test"
+    )
+    coverage = EmbeddingAssessor().assess(case, Stage.data_preparation, text)
+    assert "random_split_payments" in coverage.misconceptions
+    leakage = {
+        i.id for i in case.plan(Stage.data_preparation).ideas if i.topic and i.topic.value == "data_leakage"
+    }
+    assert not leakage & set(coverage.shallow)
