@@ -389,6 +389,16 @@ def test_requirements_the_candidate_asked_about_are_not_asked_back(store: Store,
     assert idea.id not in asked
 
 
+def test_a_question_on_rules_for_data_is_not_answered_with_the_data_we_have() -> None:
+    from interviewer.policy import facts_asked
+
+    for case_id in available_cases():
+        case = load_case(case_id)
+        for question in ("Any regulation on data use?", "What are the rules on data retention?"):
+            assert "data_available" not in facts_asked(case, question), (case_id, question)
+        assert "data_available" in facts_asked(case, "What data do we have?"), case_id
+
+
 def test_the_scorecard_opens_with_strengths_and_says_why_a_stage_is_not_a_4(
     store: Store, engine: Engine
 ) -> None:
