@@ -117,6 +117,9 @@ DONE_WELL_QUOTES = 3
 #: a stage that leaves one of its core topics (training-serving skew, data leakage, metric choice)
 #: undiscussed, or discussed only once told, is at most shallow, however well the rest is covered
 CENTRAL_GAP_CAP = 2.0
+#: the most a stage scores whose answer stated a known mistake, corrected only once challenged: the
+#: correction saves it from a 1, not from having needed the challenge
+CORRECTED_CAP = 2.0
 
 
 def _round(value: float) -> int:
@@ -143,6 +146,8 @@ def score_stage(
     gaps, suggestions = _gaps(case, stage, coverage, credit)
     central = _central(case, stage, coverage, credit)
     raw = min(_raw(scores, coverage), CENTRAL_GAP_CAP) if central else _raw(scores, coverage)
+    if corrected:  # a mistake stated as the plan and put right only once challenged
+        raw = min(raw, CORRECTED_CAP)
     unaided = _raw(_criteria(plan.ideas, coverage, {}, wrong, criteria), coverage)
     if _central(case, stage, coverage, {}):
         unaided = min(unaided, CENTRAL_GAP_CAP)
@@ -356,6 +361,11 @@ def _feedback(
     elif central:
         missing = ", ".join(t.label for t in central)
         lines.append(f"Scored at most 2 of 4: {missing} is central to this stage and was not covered.")
+    elif corrected and score <= CORRECTED_CAP:
+        lines.append(
+            "Scored at most 2 of 4: the answer stated a known mistake and put it right only once"
+            " challenged (see Corrected when asked below)."
+        )
     elif score < 4:
         lines.append(f"Scored {score} of 4: {_WHY[score]}")
     quotes = [q for said in _done_well(plan.ideas, coverage, credit, wrong).values() for q in said]

@@ -285,7 +285,8 @@ def test_a_mistake_corrected_when_challenged_no_longer_sinks_the_stage(store: St
     assert f'Careful: you said "{wrong.phrasings[0][:40]}' in before.feedback, (
         "the mistake quotes the candidate"
     )
-    assert after.score >= 2
+    assert after.score == 2, "saved from a 1, not from having needed the challenge"
+    assert "put it right only once challenged" in after.feedback
     assert "Corrected when asked" in after.feedback
     from rubric.scoring import overview
 
