@@ -34,7 +34,7 @@ QUOTE_CHARS = 140
 #: a reason, a number or a weighed alternative in the evidence: what lifts a solid criterion to a 4
 _DEPTH = re.compile(
     r"\d|\b(because|since|so that|so we|to avoid|otherwise|which means|trade-?offs?|instead of|rather than"
-    r"|vs\.?|versus|at the cost of|cheaper|faster|safer)\b",
+    r"|vs\.?|versus|at the cost of|cheaper|faster|safer)\b|,\s*so\b(?! (far|much|many|on)\b)",
     re.IGNORECASE,
 )
 #: a question that weighs alternatives ("chargeback dollars, or the good shopper we decline?"): the

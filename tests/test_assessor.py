@@ -165,6 +165,19 @@ def test_a_clarifying_question_that_weighs_alternatives_has_depth() -> None:
     assert next(c.score for c in plain.criteria if c.id == one) == 3
 
 
+def test_a_reason_given_with_so_has_depth() -> None:
+    stage = Stage.clarifying_requirements
+    plan = CASE.plan(stage)
+    one = next(c for c in {i.criterion for i in plan.ideas} if sum(i.criterion == c for i in plan.ideas) == 1)
+    idea = next(i.id for i in plan.ideas if i.criterion == one)
+    reasoned = _graded(
+        stage, {idea: ["Revenue is what the business lives on, so I'd confirm it as the goal."]}
+    )
+    plain = _graded(stage, {idea: ["Revenue is the goal I'd confirm."]})
+    assert next(c.score for c in reasoned.criteria if c.id == one) == 4
+    assert next(c.score for c in plain.criteria if c.id == one) == 3
+
+
 def test_a_one_idea_criterion_does_not_jump_from_one_to_four() -> None:
     plan = CASE.plan(Stage.evaluation)
     criterion = next(
