@@ -161,7 +161,9 @@ def score_stage(
         criteria=scores,
         gaps=gaps,
         suggestions=suggestions,
-        feedback=_feedback(case, stage, coverage, credit, corrected, central=central, score=score),
+        feedback=_feedback(
+            case, stage, coverage, credit, corrected, central=central, score=score, scores=scores
+        ),
         provider=provider,
         prompt_version=prompt_version,
         hints=hints,
@@ -349,6 +351,7 @@ def _feedback(
     corrected: Sequence[str] = (),
     central: Sequence[Topic] = (),
     score: int = 4,
+    scores: Sequence[CriterionScore] = (),
 ) -> str:
     plan = case.plan(stage)
     wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
@@ -366,6 +369,8 @@ def _feedback(
             "Scored at most 2 of 4: the answer stated a known mistake and put it right only once"
             " challenged (see Corrected when asked below)."
         )
+    elif score == 3 and (short := _short_of_four(case, stage, coverage, credit, scores)):
+        lines.append(f"Scored 3 of 4: short of a 4 on {short}.")
     elif score < 4:
         lines.append(f"Scored {score} of 4: {_WHY[score]}")
     quotes = [q for said in _done_well(plan.ideas, coverage, credit, wrong).values() for q in said]
@@ -378,6 +383,34 @@ def _feedback(
     fixed = [m for m in plan.misconceptions if m.id in corrected]
     lines += [f"Corrected when asked: {m.correction.strip()}" for m in fixed]
     return "\n".join(lines)
+
+
+def _short_of_four(
+    case: Case,
+    stage: Stage,
+    coverage: Coverage,
+    credit: Mapping[str, float],
+    scores: Sequence[CriterionScore],
+) -> str:
+    """The criteria that kept a solid stage from a 4, each with why: too few of its points made
+    unaided, or made with no reason, number or trade-off ("data and labels (no reason, number or
+    trade-off backs its points)")."""
+    from rubric.schema import load_rubric
+
+    titles = {c.id: c.title for c in load_rubric().stages[stage].criteria}
+    plan = case.plan(stage)
+    parts = []
+    for criterion in scores:
+        if criterion.score >= 4:
+            continue
+        ideas = [i for i in plan.ideas if i.criterion == criterion.id]
+        n = max(len(ideas), 1)
+        unaided = sum(i.id in coverage.met and credit.get(i.id, 1.0) >= 1.0 for i in ideas) / n
+        made = f"{sum(i.id in coverage.met for i in ideas)} of its {n} point{'s' * (n != 1)} made"
+        helped = ", some only after a question" if any(credit.get(i.id, 1.0) < 1.0 for i in ideas) else ""
+        why = "no reason, number or trade-off backs its points" if unaided >= EXCELLENT else made + helped
+        parts.append(f"{_lower_first(titles.get(criterion.id, criterion.id))} ({why})")
+    return "; ".join(parts)
 
 
 def _their_words(quotes: list[str]) -> str:

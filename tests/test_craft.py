@@ -422,9 +422,16 @@ def test_the_scorecard_opens_with_strengths_and_says_why_a_stage_is_not_a_4(
         "Touched after help",
         "Not discussed",
     )
+    from rubric.schema import load_rubric
+
     for stage in card.stages:
         if stage.score == 3 and "Scored" not in stage.feedback.splitlines()[1]:
             raise AssertionError(f"{stage.stage}: a 3 without its reason")
+        if stage.feedback.splitlines()[1].startswith("Scored 3 of 4: short of a 4 on "):
+            titles = {c.id: c.title.lower() for c in load_rubric().stages[stage.stage].criteria}
+            below = [titles[c.id] for c in stage.criteria if c.score < 4]
+            assert below, stage.stage
+            assert all(t in stage.feedback.lower() for t in below), "a 3 names the criteria short of a 4"
         assert all(line.split(": ", 1)[0] in statuses for line in stage.outline), stage.outline
         points = [line.split(": ", 1)[1] for line in stage.outline]
         assert not any(p[:60] in stage.feedback for p in points), "each point is said once, in the outline"
