@@ -23,6 +23,11 @@ def plain(text: str) -> str:
     return re.sub(r"\\([\\`*_\[\]<>~|$#+\-.)])", r"\1", text)
 
 
+def lower_first(title: str) -> str:
+    """'Framing the problem as an ML task' -> 'framing the problem as an ML task'."""
+    return title[:1].lower() + title[1:]
+
+
 _BULLET = re.compile(r"^(?:[-*+•]|\d+[.)])\s+")
 
 

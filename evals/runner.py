@@ -22,7 +22,7 @@ from common.ids import ProviderName
 from common.settings import DEFAULT_PROMPTS
 from evals import calibration, candidates, injection, judge, personas, retrieval
 from evals.prices import cost_usd
-from interviewer.models import MoveKind, Outcome, Rung
+from interviewer.models import DIVE_RUNGS, MoveKind, Outcome, Rung
 
 if TYPE_CHECKING:
     from common.settings import Settings
@@ -289,11 +289,7 @@ def _persona_metrics(persona: personas.Persona, interview: Any, seconds: float) 
 def _probes(spoken: list[Any]) -> list[Any]:
     """Probes and hints on what the candidate missed or got wrong (a deep dive into their own
     choice is not one, nor its smaller step: it follows the candidate's own design)."""
-    return [
-        t
-        for t in spoken
-        if t.move in (MoveKind.probe, MoveKind.hint) and t.rung not in (Rung.dive, Rung.narrow)
-    ]
+    return [t for t in spoken if t.move in (MoveKind.probe, MoveKind.hint) and t.rung not in DIVE_RUNGS]
 
 
 def _must_probe_first(interview: Any) -> float | None:

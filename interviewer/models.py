@@ -39,6 +39,10 @@ class Rung(StrEnum):
     one part of the dive's question, asked on its own."""
 
 
+#: the rungs that ask about a deep dive: the dive's question and its smaller step
+DIVE_RUNGS = (Rung.dive, Rung.narrow)
+
+
 class Move(Strict):
     """What the interviewer does next, decided by the policy; a voice phrases it."""
 

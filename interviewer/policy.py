@@ -340,7 +340,7 @@ def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None) -> Move
     """After an answer to a deep dive that made none of its points (a blank, or another subject),
     once: one part of the dive's question on its own, as an interviewer steers back and makes the
     step smaller instead of moving on (a question in one part has no smaller step)."""
-    dive = next((d for d in case.deep_dives if d.id == state.diving), None)
+    dive = case.deep_dive(state.diving)
     if dive is None or not state.dive_missed or dive.first_part() is None:
         return None
     if Rung.narrow in state.current.rungs.get(dive.id, []) or (left is not None and left.total_minutes <= 0):

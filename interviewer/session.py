@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from common.errors import InputError, StaleSession
 from common.ids import CaseId, Level, Stage
 from common.limits import Budget, spending
-from interviewer.models import Move, MoveKind, Rung, SessionState, Turn
+from interviewer.models import DIVE_RUNGS, Move, MoveKind, Rung, SessionState, Turn
 from interviewer.policy import (
     Intent,
     PolicyConfig,
@@ -237,7 +237,7 @@ class Interview:
         """Judge an answer against its stage; an answer to a deep dive on another stage's component
         (the closing one) counts for that stage too."""
         coverage = self._assess_for(self.state.stage, text)
-        dive = next((d for d in self.case.deep_dives if d.id == self.state.diving), None)
+        dive = self.case.deep_dive(self.state.diving)
         if dive is not None and dive.stage is not self.state.stage:
             self._assess_for(dive.stage, text)
         if dive is not None:
@@ -320,7 +320,7 @@ class Interview:
         st.facts = [*st.facts, *move.facts]  # asked as a question, or inside an answer
         self.state.closing = self.state.closing or move.closing
         if move.kind is not MoveKind.clarify:  # a question back keeps the dive open
-            self.state.diving = move.idea if move.rung in (Rung.dive, Rung.narrow) else None
+            self.state.diving = move.idea if move.rung in DIVE_RUNGS else None
             self.state.dive_missed = False
         turns = [self._turn(move, self._speak(move))]
         if move.kind in (MoveKind.advance, MoveKind.wrap_up):
@@ -501,7 +501,7 @@ def _answer_to(turns: list[Turn], idea: str) -> str:
         for asked, answered in pairwise(turns)
         if asked.role == "interviewer"
         and asked.idea == idea
-        and asked.rung in (Rung.dive, Rung.narrow)  # the close after a dive names it, asks nothing of it
+        and asked.rung in DIVE_RUNGS  # the close after a dive names it, asks nothing of it
         and answered.role == "candidate"
     )
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from common.base import load_yaml
 from common.errors import ConfigError
 from common.ids import CORE_TOPICS, CaseId, Stage, Topic
-from common.markup import literal
+from common.markup import literal, lower_first
 from interviewer.models import Move, MoveKind, Rung, Turn
 from knowledge.cases import Case
 from knowledge.retriever import Filter
@@ -94,7 +94,7 @@ class TemplateVoice:
             random.Random(seed),
             key,
             stage.number,  # each stage opens with the next variant
-            stage_title=_lower_first(stage.label),
+            stage_title=lower_first(stage.label),
             question=question or case.plan(stage).question,
             change=" ".join((change or "").split()),
         )
@@ -121,7 +121,7 @@ class TemplateVoice:
     def _slots(move: Move, case: Case) -> dict[str, str]:
         plan = case.plan(move.stage)
         areas: dict[str, str] = _templates()["areas"]  # type: ignore[assignment]
-        slots = {"stage_title": _lower_first(move.stage.label), "area": areas[move.stage.value]}
+        slots = {"stage_title": lower_first(move.stage.label), "area": areas[move.stage.value]}
         slots["facts"] = _facts(case, move.facts)
         if move.time_left:
             slots["stage_minutes"] = f"{max(move.time_left.stage_minutes, 0):.0f}"
@@ -133,7 +133,7 @@ class TemplateVoice:
             if dive.id == move.idea:
                 slots |= {"choice": dive.choice, "dive_question": dive.question}
                 part = dive.first_part() or dive.question
-                slots["dive_part"] = part if part[1:2].isupper() else _lower_first(part)  # after a colon
+                slots["dive_part"] = part if part[1:2].isupper() else lower_first(part)  # after a colon
         slots["said"] = literal((move.quote or "").rstrip(" .;,:"))  # the candidate's words, as typed
         return slots
 
@@ -158,11 +158,6 @@ def _facts(case: Case, ids: list[str]) -> str:
 class _Slots(dict[str, str]):
     def __missing__(self, key: str) -> str:
         return ""
-
-
-def _lower_first(title: str) -> str:
-    """'Framing the problem as an ML task' -> 'framing the problem as an ML task'."""
-    return title[:1].lower() + title[1:]
 
 
 NOTES_MODES = ("none", "prefix", "move")

@@ -213,6 +213,9 @@ class Case(Strict):
     def curveball(self, curveball_id: str | None) -> Curveball | None:
         return next((c for c in self.curveballs if c.id == curveball_id), None)
 
+    def deep_dive(self, dive_id: str | None) -> DeepDive | None:
+        return next((d for d in self.deep_dives if d.id == dive_id), None)
+
     def for_candidate(self, level: Level | None, curveball: str | None = None) -> Case:
         """The case as one interview sees it: the depth ideas its level is expected to give (none when
         `level` is None, as when one answer is graded on its own), and the adjustment a curveball

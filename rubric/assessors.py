@@ -83,8 +83,7 @@ def _units(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """Sentences that do not address the grader, then each pair of neighbours as one verbatim slice
     (a point often spans a claim and its reason); returns the units and, per pair, the indices of
     its two sentences among the units."""
-    every = _spans(text)
-    kept = [not addresses_grader(text[a:b]) for a, b in every]
+    every, kept = _screened(text)
     index = {n: i for i, n in enumerate(n for n, ok in enumerate(kept) if ok)}
     spans = [span for span, ok in zip(every, kept, strict=True) if ok]
     pairs = [  # only neighbours in the original text: a pair never spans a dropped sentence
@@ -99,9 +98,18 @@ def _joined(plan: StagePlan, one: dict[str, list[str]], other: dict[str, list[st
     return {i: [*one.get(i, []), *other.get(i, [])] for i in ids}
 
 
+@lru_cache(maxsize=8)
+def _screened(text: str) -> tuple[tuple[tuple[int, int], ...], tuple[bool, ...]]:
+    """Each sentence's span, and whether it is kept (it does not address the grader); the last few
+    answers are kept, since `_units` and `_dropped` read the same answer."""
+    every = tuple(_spans(text))
+    return every, tuple(not addresses_grader(text[a:b]) for a, b in every)
+
+
 def _dropped(text: str) -> list[str]:
     """The sentences that address the grader (`_units` leaves them out)."""
-    return [text[a:b] for a, b in _spans(text) if addresses_grader(text[a:b])]
+    every, kept = _screened(text)
+    return [text[a:b] for (a, b), ok in zip(every, kept, strict=True) if not ok]
 
 
 def _headings(text: str, units: list[str]) -> set[int]:
@@ -370,6 +378,7 @@ def points_made(points: Sequence[str], text: str, judge: EmbeddingAssessor | Non
 def forget_answers() -> None:
     """Drop the kept answers' vectors (a benchmark measures each answer from scratch)."""
     _answer.cache_clear()
+    _screened.cache_clear()
 
 
 @lru_cache(maxsize=8)

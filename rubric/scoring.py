@@ -17,7 +17,7 @@ from pydantic import Field
 
 from common.base import Strict
 from common.ids import CORE_TOPICS, CaseId, Level, Recommendation, Stage, Topic
-from common.markup import one_line
+from common.markup import lower_first, one_line
 
 if TYPE_CHECKING:
     from knowledge.cases import Case, ExpectedIdea, Misconception
@@ -189,10 +189,10 @@ def _name(item: Misconception, words: int = 10) -> str:
     split", not the verdict that follows it."""
     head = _HEAD_END.split(" ".join(item.text.split()), maxsplit=1)[0].rstrip(". ,").split()
     if len(head) <= words:
-        return _lower_first(" ".join(head))
+        return lower_first(" ".join(head))
     kept = " ".join(head[:words])
     clause = kept.rsplit(",", 1)[0]
-    return _lower_first(clause if clause != kept and len(clause.split()) >= 4 else kept + "…")
+    return lower_first(clause if clause != kept and len(clause.split()) >= 4 else kept + "…")
 
 
 _HEAD_END = re.compile(
@@ -304,7 +304,7 @@ def _criterion(
     if any(i.topic in wrong for i in ideas if i.topic):
         return CriterionScore(id=criterion, score=1, evidence=evidence)
     points = sum(_worth(i.id, coverage, credit) for i in ideas) / len(ideas)
-    unaided = sum(i.id in coverage.met and credit.get(i.id, 1.0) >= 1.0 for i in ideas) / len(ideas)
+    unaided = _unaided(ideas, coverage, credit)
     full = unaided >= EXCELLENT
     if points <= 0:
         score = 1
@@ -315,6 +315,11 @@ def _criterion(
     else:
         score = 2
     return CriterionScore(id=criterion, score=score, evidence=evidence)
+
+
+def _unaided(ideas: list[ExpectedIdea], coverage: Coverage, credit: Mapping[str, float]) -> float:
+    """The share of `ideas` made in full without help."""
+    return sum(i.id in coverage.met and credit.get(i.id, 1.0) >= 1.0 for i in ideas) / len(ideas)
 
 
 def _worth(idea: str, coverage: Coverage, credit: Mapping[str, float]) -> float:
@@ -404,12 +409,12 @@ def _short_of_four(
         if criterion.score >= 4:
             continue
         ideas = [i for i in plan.ideas if i.criterion == criterion.id]
-        n = max(len(ideas), 1)
-        unaided = sum(i.id in coverage.met and credit.get(i.id, 1.0) >= 1.0 for i in ideas) / n
+        n = len(ideas)
         made = f"{sum(i.id in coverage.met for i in ideas)} of its {n} point{'s' * (n != 1)} made"
         helped = ", some only after a question" if any(credit.get(i.id, 1.0) < 1.0 for i in ideas) else ""
-        why = "no reason, number or trade-off backs its points" if unaided >= EXCELLENT else made + helped
-        parts.append(f"{_lower_first(titles.get(criterion.id, criterion.id))} ({why})")
+        full = _unaided(ideas, coverage, credit) >= EXCELLENT
+        why = "no reason, number or trade-off backs its points" if full else made + helped
+        parts.append(f"{lower_first(titles.get(criterion.id, criterion.id))} ({why})")
     return "; ".join(parts)
 
 
@@ -452,7 +457,7 @@ def overview(card: Scorecard) -> str:
     if weak:
         parts = [f"{s.stage.label} ({s.score}/4{_why_weak(s)})" for s in weak]
         lines.append("To work on: " + "; ".join(parts) + ".")
-    mistakes = [f"in {_lower_first(s.stage.label)}, {m}" for s in card.stages for m in s.mistakes]
+    mistakes = [f"in {lower_first(s.stage.label)}, {m}" for s in card.stages for m in s.mistakes]
     if mistakes:
         lines.append("Mistakes: " + "; ".join(mistakes) + ".")
     if card.dives:
@@ -468,10 +473,6 @@ def _dive_tally(dive: DiveNote) -> str:
     return (
         f"none of the {total} points a strong answer covers" if not made else f"{made} of {total} points made"
     )
-
-
-def _lower_first(title: str) -> str:
-    return title[:1].lower() + title[1:]
 
 
 #: how many stages the overview names as strengths: the best ones, not a list of every stage

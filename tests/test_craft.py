@@ -7,7 +7,7 @@ import re
 
 from common.ids import CaseId, Level, Stage
 from interviewer.engine import Engine
-from interviewer.models import MoveKind, Rung, Turn
+from interviewer.models import DIVE_RUNGS, MoveKind, Rung, Turn
 from interviewer.policy import PolicyConfig
 from interviewer.script import Script, ScriptedStage, play
 from interviewer.session import Interview
@@ -180,6 +180,21 @@ def test_a_closing_dive_digs_into_a_component_and_credits_its_stage(store: Store
     assert all(p.split(": ", 1)[0] in ("Made", "Touched", "Not discussed") for p in dive.points)
 
 
+def _downsampling_dive(reply: str) -> Script:
+    """Negative downsampling proposed in model development, nothing else said, and the closing deep
+    dive on it answered with `reply`."""
+    return Script(
+        case=ADS,
+        stages={
+            **{s: ScriptedStage(answer="I'm not sure yet.") for s in Stage},
+            Stage.model_development: ScriptedStage(
+                answer="I'd train on the impressions with negative downsampling."
+            ),
+            Stage.monitoring: ScriptedStage(answer="I'd watch dashboards.", replies={"default": reply}),
+        },
+    )
+
+
 def test_a_deep_dive_left_blank_gets_one_smaller_step_then_the_scorecard_says_so(
     store: Store, engine: Engine
 ) -> None:
@@ -188,20 +203,9 @@ def test_a_deep_dive_left_blank_gets_one_smaller_step_then_the_scorecard_says_so
     part = dive.first_part()
     assert part is not None
     assert len(part) < len(dive.question)
-    script = Script(
-        case=ADS,
-        stages={
-            **{s: ScriptedStage(answer="I'm not sure yet.") for s in Stage},
-            Stage.model_development: ScriptedStage(
-                answer="I'd train on the impressions with negative downsampling."
-            ),
-            Stage.monitoring: ScriptedStage(
-                answer="I'd watch dashboards.", replies={"default": "I'm not sure."}
-            ),
-        },
-    )
+    script = _downsampling_dive("I'm not sure.")
     interview = _played(store, engine, script)
-    asked = [t for t in interview.turns if t.idea == dive.id and t.rung in (Rung.dive, Rung.narrow)]
+    asked = [t for t in interview.turns if t.idea == dive.id and t.rung in DIVE_RUNGS]
     assert [t.rung for t in asked] == [Rung.dive, Rung.narrow], "one smaller step, then the interview goes on"
     assert part[1:] in asked[1].text
     assert dive.choice in asked[1].text, "it stays on the candidate's component"
@@ -216,18 +220,7 @@ def test_a_deep_dive_left_blank_gets_one_smaller_step_then_the_scorecard_says_so
 def test_a_deep_dive_answered_gets_no_smaller_step(store: Store, engine: Engine) -> None:
     case = load_case(ADS)
     dive = next(d for d in case.deep_dives if d.id == "dive_negative_downsampling")
-    script = Script(
-        case=ADS,
-        stages={
-            **{s: ScriptedStage(answer="I'm not sure yet.") for s in Stage},
-            Stage.model_development: ScriptedStage(
-                answer="I'd train on the impressions with negative downsampling."
-            ),
-            Stage.monitoring: ScriptedStage(
-                answer="I'd watch dashboards.", replies={"default": dive.look_for[0]}
-            ),
-        },
-    )
+    script = _downsampling_dive(dive.look_for[0])
     interview = _played(store, engine, script)
     assert [t.rung for t in interview.turns if t.idea == dive.id and t.rung] == [Rung.dive]
 
