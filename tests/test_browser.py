@@ -6,8 +6,8 @@ comparison. Slow (a real server and browser), so it is one long test.
 It also measures, as figures (printed and written to test-results/browser-figures.json, never
 asserted): first paint after the server is ready, what the page adds to a turn beyond the engine
 (timed in the page, from the Enter key to the frame after the run's end; and, as before, from this
-process, which also counts Playwright's command and the checks' interval), and opening a history
-of 50 sessions.
+process, which also counts Playwright's command and the checks' interval), the same for Streamlit's
+floor (`tests/floor_app.py`, a page that answers at once), and opening a history of 50 sessions.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,11 +25,12 @@ from typing import NamedTuple
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from common.processes import free_port, start_app, stop, wait_for
+from common.processes import free_port, start, start_app, stop, wait_for
 from interviewer.identity import COOKIE, browser_owner
 from interviewer.models import SessionState
 from interviewer.store import Store
 from tests.test_app_logic import _report
+from ui.serve import OPTIONS
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -41,7 +43,9 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-results"
+FLOOR_APP = Path(__file__).resolve().with_name("floor_app.py")
 ANSWER = "I would split by time, use PR-AUC, and log the served features for training."
+HEADLESS = ("--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.port")
 pytestmark = pytest.mark.browser
 
 
@@ -120,7 +124,7 @@ _REPLIED = _RENDERED.replace(
 )
 
 
-_WATCH = """n => {
+_WATCH = """([n, mark]) => {
   const turn = window.mlsdTurn = {enter: null, drawn: null};
   const enter = e => { if (e.key === 'Enter') turn.enter = e.timeStamp; };
   addEventListener('keydown', enter, {capture: true, once: true});
@@ -128,7 +132,7 @@ _WATCH = """n => {
   const done = () => {
     const all = document.querySelectorAll('[data-testid=stChatMessage]');
     return turn.enter !== null && app.getAttribute('data-test-script-state') === 'notRunning'
-      && SHOWN > n && all[all.length - 1].textContent.includes('· offline');
+      && SHOWN > n && all[all.length - 1].textContent.includes(mark);
   };
   const seen = new MutationObserver(() => {
     if (!done()) return;
@@ -138,7 +142,8 @@ _WATCH = """n => {
   seen.observe(app, {attributes: true, childList: true, subtree: true, characterData: true});
 }""".replace("SHOWN", _SHOWN)
 """Times a turn in the page: from the Enter key's event to the first frame drawn after the run is
-over with the reply on the page (the run's end, so the engine's time shown is this turn's)."""
+over with the reply on the page (the run's end, so the engine's time shown is this turn's): more
+than n turns shown, the last one's text holding `mark`."""
 
 
 class Timing(NamedTuple):
@@ -151,16 +156,18 @@ class Timing(NamedTuple):
     waiting for the next check)."""
 
 
-def _send(page: Page, text: str) -> Timing:
-    """Send one answer; returns what the page added to the turn beyond the engine."""
+def _send(page: Page, text: str, reply: str | None = None) -> Timing:
+    """Send one answer; returns what the page added to the turn beyond the engine. `reply`: the text
+    the reply will hold, for a page that shows only the latest exchange (the floor's)."""
     before = _shown(page)
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(text)
-    page.evaluate(_WATCH, before)
+    page.evaluate(_WATCH, [before, "· offline"] if reply is None else [0, reply])
     began = time.perf_counter()
     box.press("Enter")
     try:
-        page.wait_for_function(_REPLIED, arg=before, polling=25, timeout=30_000)
+        if reply is None:
+            page.wait_for_function(_REPLIED, arg=before, polling=25, timeout=30_000)
         wall = (time.perf_counter() - began) * 1000
         page.wait_for_function("() => window.mlsdTurn.drawn !== null", polling=25, timeout=30_000)
     except Exception:
@@ -169,6 +176,25 @@ def _send(page: Page, text: str) -> Timing:
     engine = float(page.get_by_text("ms in the engine").inner_text().split(":")[1].split("ms")[0])
     drawn = page.evaluate("() => window.mlsdTurn.drawn - window.mlsdTurn.enter")
     return Timing(drawn - engine, wall - engine)
+
+
+def _floor_ms(browser: Browser, turns: int) -> list[float]:
+    """Streamlit's own cost of a turn on this machine: `tests/floor_app.py`, a page that answers at
+    once and shows only the latest exchange, served with the app's options and timed by the same
+    watch as the interview."""
+    port = free_port()
+    streamlit = [sys.executable, "-m", "streamlit", "run", str(FLOOR_APP)]
+    process = start([*streamlit, *OPTIONS, *HEADLESS, str(port)])
+    try:
+        wait_for(f"http://127.0.0.1:{port}/_stcore/health", process)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.goto(f"http://127.0.0.1:{port}")
+        page.get_by_test_id("stChatInputTextArea").wait_for()
+        times = [_send(page, "An answer.", f"Reply {n + 1}.").page_ms for n in range(turns)]
+        page.context.close()
+        return times
+    finally:
+        stop(process)
 
 
 def _reload_shows_the_same(page: Page) -> None:
@@ -236,6 +262,9 @@ def test_a_person_practises_reviews_and_compares_in_the_browser(server: Server, 
     figures["page_ms_per_turn_max"] = round(max(t.page_ms for t in overheads), 1)
     figures["page_ms_per_turn_wall_p50"] = round(statistics.median(t.wall_ms for t in overheads), 1)
     figures["turns_timed"] = len(overheads)
+    floor = _floor_ms(browser, len(overheads))
+    figures["streamlit_floor_ms_per_turn_p50"] = round(statistics.median(floor), 1)
+    figures["page_ms_over_floor_p50"] = round(figures["page_ms_per_turn_p50"] - statistics.median(floor), 1)
     page.get_by_role("button", name="Show my scorecard").click(timeout=20_000)
     expect(page.get_by_role("heading", name="Scorecard: Ad click-through rate prediction")).to_be_visible(
         timeout=20_000
