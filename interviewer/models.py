@@ -55,7 +55,9 @@ class Move(Strict):
     facts: list[str] = []
     """Requirement-sheet facts the move reveals: a clarify move's, or those asked inside an answer."""
     quote: str | None = None
-    """For a challenge: the candidate's own words that stated the misconception."""
+    """The candidate's own words the move restates: for a challenge, those that stated the
+    misconception; for a dive, those that proposed the component; for the open "what else?", a point
+    they made without a reason, asked about first."""
     asserted: list[str] = []
     """Missed ideas the interviewer lets go as it moves on (they no longer count for the candidate;
     the end feedback names them, the interview does not read them out)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from common.ids import CORE_TOPICS, Level, Stage, Topic
 from common.markup import one_line
 from interviewer.models import Move, MoveKind, Rung, SessionState, StageState, TimeLeft
+from rubric.scoring import reasoned
 
 if TYPE_CHECKING:
     from knowledge.cases import Case, DeepDive, ExpectedIdea, Misconception
@@ -287,7 +288,10 @@ def _answer_move(
     if found := _next_rung(missed, st, config):
         idea, rung = found
         kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
-        return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung, asserted=asserted)
+        quote = _unreasoned_claim(st) if rung is Rung.pump else None
+        return Move(
+            kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung, quote=quote, asserted=asserted
+        )
     return _move_on(case, state, asserted, left)
 
 
@@ -307,7 +311,10 @@ def _strong_stage(
     found = _next_rung(crux, st, config)
     if found is not None and found[1] is not Rung.hint:
         idea, rung = found
-        return Move(kind=MoveKind.probe, stage=state.stage, topic=idea.topic, idea=idea.id, rung=rung)
+        quote = _unreasoned_claim(st) if rung is Rung.pump else None
+        return Move(
+            kind=MoveKind.probe, stage=state.stage, topic=idea.topic, idea=idea.id, rung=rung, quote=quote
+        )
     if (dive := _open_dive(case, state)) is not None:  # follow the candidate's own design
         return _dive(state.stage, dive, state, asserted)
     return _move_on(case, state, asserted, left)
@@ -371,6 +378,19 @@ def _next_rung(
         return None
     _, idea, rung = min(options, key=lambda option: option[0])
     return idea, rung
+
+
+def _unreasoned_claim(st: StageState) -> str | None:
+    """A point the candidate made in this stage without a reason, a number or a trade-off, in their
+    own words: the open "what else?" first asks for the reasoning behind it, as an interviewer
+    follows a claim rather than asking for more in general."""
+    for idea, evidence in st.met.items():
+        if idea in st.elsewhere:
+            continue
+        for quote in evidence:
+            if not reasoned(quote):
+                return one_line(quote, QUOTE_CHARS)
+    return None
 
 
 def _strong_enough(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> bool:

@@ -109,6 +109,8 @@ class TemplateVoice:
             return "hint" if move.idea else "no_hint"
         if move.kind is MoveKind.probe and move.rung is Rung.challenge and not move.quote:
             return "challenge_unquoted"
+        if move.rung is Rung.pump and move.quote:
+            return "pump_on_claim"
         if move.rung is Rung.dive and move.stage is list(Stage)[-1]:
             return "dive_closing"
         if move.kind is MoveKind.probe:

@@ -40,6 +40,13 @@ _DEPTH = re.compile(
 #: a question that weighs alternatives ("chargeback dollars, or the good shopper we decline?"): the
 #: depth of a clarifying question
 _WEIGHED = re.compile(r"\bor\b[^?]*\?")
+
+
+def reasoned(quote: str) -> bool:
+    """Whether the candidate's words give a reason, a number or a weighed alternative."""
+    return bool(_DEPTH.search(quote) or _WEIGHED.search(quote))
+
+
 #: the mean stage score a candidate must reach for `lean_hire`, by level
 HIRE_BAR: dict[Level, float] = {
     Level.junior: 2.25,
@@ -308,7 +315,7 @@ def _criterion(
     full = unaided >= EXCELLENT
     if points <= 0:
         score = 1
-    elif full and any(_DEPTH.search(q) or _WEIGHED.search(q) for q in evidence):
+    elif full and any(reasoned(q) for q in evidence):
         score = 4
     elif points >= 0.5:
         score = 3

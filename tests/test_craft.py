@@ -430,3 +430,19 @@ def test_the_scorecard_opens_with_strengths_and_says_why_a_stage_is_not_a_4(
         assert not any(p[:60] in stage.feedback for p in points), "each point is said once, in the outline"
         assert not (stage.score == 4 and stage.gaps), "a stage at the top anchor has suggestions, no gap"
         assert stage.feedback.count("Done well: ") <= 3, "a few quotes, not the whole answer again"
+
+
+def test_the_open_follow_up_asks_for_the_reasoning_behind_a_bare_claim(store: Store, engine: Engine) -> None:
+    """An interviewer follows the candidate's claim: the open "what else?" first quotes a point they
+    made with no reason, number or trade-off and asks why; a point already argued gets the plain
+    "what else?"."""
+    bare = "Offline I'd look at log loss on held-out days. Online, an A/B test on revenue."
+    argued = "Offline I would look at log loss on held-out days, because the auction needs calibrated odds."
+    for answer, quoted in ((bare, True), (argued, False)):
+        script = Script(case=ADS, stages={Stage.evaluation: ScriptedStage(answer=answer)})
+        interview = _played(store, engine, script)
+        first = _asked(interview, Stage.evaluation)[0]
+        assert first.rung is Rung.pump
+        assert ('"Offline I' in first.text) is quoted, first.text
+        if quoted:
+            assert "reasoning" in first.text or "Why" in first.text or "what makes it right" in first.text
