@@ -213,6 +213,9 @@ class SessionState(Strict):
     """The case's curveball played in this interview (senior and staff), announced as its stage opens."""
     choices: dict[str, str] = {}
     """Deep dives whose component the candidate proposed, with the sentence that proposed it."""
+    explained: dict[str, list[int]] = {}
+    """Per deep dive proposed: which of the points a strong answer to it covers the candidate's
+    answers have already made, unasked (a dive mostly answered already is not asked)."""
     closing: bool = False
     """The closing "any questions for me?" was asked: the candidate's next turn ends the interview."""
     diving: str | None = None

@@ -325,9 +325,22 @@ def _open_dive(case: Case, state: SessionState) -> DeepDive | None:
     the stage has no dive yet: a strong answer is followed into its own choices, not asked for more."""
     if any(Rung.dive in rungs for rungs in state.current.rungs.values()):
         return None
-    done = state.dived()
-    stated = [d for d in case.deep_dives if d.id in state.choices and d.id not in done]
+    stated = _open_choices(case, state)
     return next((d for d in stated if d.stage is state.stage), None)
+
+
+def _open_choices(case: Case, state: SessionState) -> list[DeepDive]:
+    """Components the candidate proposed that the interviewer has not dug into and that their
+    answers have not already explained (half or more of a strong answer's points made unasked: a
+    dive then would ask again what they said)."""
+    done = state.dived()
+    return [
+        d
+        for d in case.deep_dives
+        if d.id in state.choices
+        and d.id not in done
+        and 2 * len(state.explained.get(d.id, [])) < len(d.look_for)
+    ]
 
 
 def _move_on(case: Case, state: SessionState, asserted: list[str], left: TimeLeft | None) -> Move:
@@ -337,7 +350,7 @@ def _move_on(case: Case, state: SessionState, asserted: list[str], left: TimeLef
     last = state.stage is list(Stage)[-1]
     time_left = left is None or left.total_minutes > 0
     if last and time_left and not state.dived():
-        dive = next((d for d in case.deep_dives if d.id in state.choices), None)
+        dive = next(iter(_open_choices(case, state)), None)
         if dive is not None:
             return _dive(state.stage, dive, state, asserted)
     return _advance(state.stage, asserted)

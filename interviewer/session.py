@@ -298,7 +298,8 @@ class Interview:
 
     def _note_choices(self, text: str) -> None:
         """Components the answer proposes that the case has a deep dive for, with the sentence (a
-        question about one, "do we have a feature store?", proposes nothing)."""
+        question about one, "do we have a feature store?", proposes nothing); and, for each one
+        proposed and not yet dug into, which points of a strong answer about it this answer makes."""
         if self.state.stage is Stage.clarifying_requirements:
             return
         found = dict(self.state.choices)
@@ -310,6 +311,16 @@ class Interview:
                     found[dive.id] = said[0]
         if found != self.state.choices:
             self.state.choices = found
+        explained = dict(self.state.explained)
+        for dive_id in found:
+            component = self.case.deep_dive(dive_id)
+            if component is not None and dive_id not in self.state.dived():
+                # a question skipped needs the stage judge's own bar, not the dive answer's looser one
+                points = points_made(component.look_for, text, slack=0.0)
+                made = [n for n, point in enumerate(points) if point == "made"]
+                explained[dive_id] = sorted({*explained.get(dive_id, []), *made})
+        if explained != self.state.explained:
+            self.state.explained = explained
 
     def _enact(self, move: Move) -> list[Turn]:
         st = self.state.current

@@ -359,15 +359,17 @@ class EmbeddingAssessor:
 DIVE_SLACK = 0.08
 
 
-def points_made(points: Sequence[str], text: str, judge: EmbeddingAssessor | None = None) -> list[str | None]:
+def points_made(
+    points: Sequence[str], text: str, judge: EmbeddingAssessor | None = None, slack: float = DIVE_SLACK
+) -> list[str | None]:
     """Per point (a line of what a strong answer covers, outside any case plan), whether `text`
-    makes it ("made"), only touches it ("touched") or neither, by its closest sentence. A deep
-    dive's answer is read this way; it is shown, not scored."""
+    makes it ("made"), only touches it ("touched") or neither, by its closest sentence, at the stage
+    judge's bars less `slack`. A deep dive's answer is read this way; it is shown, not scored."""
     judge = judge or EmbeddingAssessor()
     units, _, vectors = _answer(text)
     if not units or not points:
         return [None] * len(points)
-    made, touched = judge.threshold - DIVE_SLACK, judge.shallow_threshold - DIVE_SLACK
+    made, touched = judge.threshold - slack, judge.shallow_threshold - slack
     out: list[str | None] = []
     for point in points:
         best = float((vectors @ _embedded((point,)).T).max())

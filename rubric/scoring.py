@@ -182,7 +182,7 @@ def score_stage(
                 i.topic for i in plan.ideas if i.topic and _status(i, coverage, credit, wrong) == "Made"
             )
         ),
-        outline=_outline(plan.ideas, coverage, credit, wrong),
+        outline=_outline(plan.ideas, coverage, credit, wrong, top=score == 4),
         mistakes=[
             _name(m) + (" (corrected when asked)" if m.id in corrected else "")
             for m in plan.misconceptions
@@ -221,15 +221,22 @@ def _done_well(
 
 
 def _outline(
-    ideas: list[ExpectedIdea], coverage: Coverage, credit: Mapping[str, float], wrong: set[Topic | None]
+    ideas: list[ExpectedIdea],
+    coverage: Coverage,
+    credit: Mapping[str, float],
+    wrong: set[Topic | None],
+    top: bool = False,
 ) -> list[str]:
     """What a strong answer covers, each point with what the answer did with it: one list, so a
     missed point is said once. A missed point that matters most (a core topic's, or the case's
     crux) is said in full, its why included; any other point by its first sentence, so the
-    feedback stays on what this candidate most needs."""
+    feedback stays on what this candidate most needs. A stage at the top anchor (`top`) lists only
+    what it did not make: a list of points marked made only lengthens the scorecard."""
     out = []
     for idea in ideas:
         status = _status(idea, coverage, credit, wrong)
+        if top and status == "Made":
+            continue
         full = status != "Made" and (idea.crux or idea.topic in CORE_TOPICS)
         text = " ".join(idea.text.split()) if full else _first_sentence(idea.text)
         out.append(f"{status}: {text}")

@@ -93,7 +93,8 @@ def print_scorecard(card: Scorecard) -> None:
     for s in card.stages:
         console.print(Text(f"\n{s.stage.label}: {s.score}/4", style="bold"))
         console.print(Text(s.feedback))
-        console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in s.outline)))
+        if s.outline:
+            console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in s.outline)))
     for dive in card.dives:
         console.print(Text(f"\nDeep dive: {dive.choice}", style="bold"))
         console.print(Text(dive.question))
@@ -112,7 +113,8 @@ def print_stage_score(score: StageScore) -> None:
     console.print(table)
     console.print(f"Gaps: {', '.join(g.value for g in score.gaps) or 'none'}")
     console.print(Text(score.feedback))
-    console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in score.outline)))
+    if score.outline:
+        console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in score.outline)))
 
 
 def print_chunks(chunks: list[Chunk]) -> None:
