@@ -90,8 +90,9 @@ def scorecard_markdown(card: Scorecard) -> str:
     )
     lines.append(overview(card))
     for s in card.stages:
-        lines += [f"\n## {s.stage.label}: {s.score}/4\n", s.feedback, "\nA strong answer covers:"]
-        lines += [f"- {line}" for line in s.outline]
+        lines += [f"\n## {s.stage.label}: {s.score}/4\n", s.feedback]
+        if s.outline:
+            lines += ["\nA strong answer covers:", *[f"- {line}" for line in s.outline]]
     for dive in card.dives:
         lines += [f"\n## Deep dive: {dive.choice}\n", dive.question]
         if dive.answer:
