@@ -111,6 +111,9 @@ def _open_misconception(case: Case, stage: Stage, st: StageState) -> Misconcepti
 
 #: the longest quote of the candidate's words a challenge restates
 QUOTE_CHARS = 160
+#: the longest quote of a claim the open "what else?" asks about: enough to point at it, short of
+#: reading their answer back to them
+CLAIM_CHARS = 60
 
 
 def must_probe(idea: ExpectedIdea) -> bool:
@@ -402,7 +405,7 @@ def _unreasoned_claim(st: StageState) -> str | None:
             continue
         for quote in evidence:
             if not reasoned(quote):
-                return one_line(quote, QUOTE_CHARS)
+                return one_line(quote, CLAIM_CHARS)
     return None
 
 
