@@ -289,12 +289,7 @@ def _answer_move(
     if not missed or _strong_enough(case, stage, st, config):
         return _strong_stage(case, state, missed, asserted, config, left)
     if found := _next_rung(missed, st, config):
-        idea, rung = found
-        kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
-        quote = _unreasoned_claim(st) if rung is Rung.pump else None
-        return Move(
-            kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung, quote=quote, asserted=asserted
-        )
+        return _rung_move(stage, st, *found, asserted)
     return _move_on(case, state, asserted, left)
 
 
@@ -313,11 +308,7 @@ def _strong_stage(
     crux = [i for i in missed if must_probe(i)]
     found = _next_rung(crux, st, config)
     if found is not None and found[1] is not Rung.hint:
-        idea, rung = found
-        quote = _unreasoned_claim(st) if rung is Rung.pump else None
-        return Move(
-            kind=MoveKind.probe, stage=state.stage, topic=idea.topic, idea=idea.id, rung=rung, quote=quote
-        )
+        return _rung_move(state.stage, st, *found)
     if (dive := _open_dive(case, state)) is not None:  # follow the candidate's own design
         return _dive(state.stage, dive, state, asserted)
     return _move_on(case, state, asserted, left)
@@ -396,6 +387,24 @@ def _next_rung(
     return idea, rung
 
 
+def _rung_move(
+    stage: Stage, st: StageState, idea: ExpectedIdea, rung: Rung, asserted: list[str] | None = None
+) -> Move:
+    """A rung of `idea`'s ladder as a move: a hint, or a probe (the open "what else?" quoting a
+    claim made without a reason, when there is one)."""
+    kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
+    quote = _unreasoned_claim(st) if rung is Rung.pump else None
+    return Move(
+        kind=kind,
+        stage=stage,
+        topic=idea.topic,
+        idea=idea.id,
+        rung=rung,
+        quote=quote,
+        asserted=asserted or [],
+    )
+
+
 def _unreasoned_claim(st: StageState) -> str | None:
     """A point the candidate made in this stage without a reason, a number or a trade-off, in their
     own words: the open "what else?" first asks for the reasoning behind it, as an interviewer
@@ -425,8 +434,7 @@ def _hint(case: Case, stage: Stage, st: StageState, config: PolicyConfig) -> Mov
         used = st.rungs.get(idea.id, [])
         for rung in (Rung.hint, Rung.prompt):
             if rung in config.ladder and rung not in used:
-                kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
-                return Move(kind=kind, stage=stage, topic=idea.topic, idea=idea.id, rung=rung)
+                return _rung_move(stage, st, idea, rung)
     return Move(kind=MoveKind.hint, stage=stage, asserted=[i.id for i in missed])
 
 

@@ -311,10 +311,10 @@ class Interview:
                     found[dive.id] = said[0]
         if found != self.state.choices:
             self.state.choices = found
-        explained = dict(self.state.explained)
+        explained, dived = dict(self.state.explained), self.state.dived()
         for dive_id in found:
             component = self.case.deep_dive(dive_id)
-            if component is not None and dive_id not in self.state.dived():
+            if component is not None and dive_id not in dived:
                 # a question skipped needs the stage judge's own bar, not the dive answer's looser one
                 points = points_made(component.look_for, text, slack=0.0)
                 made = [n for n, point in enumerate(points) if point == "made"]

@@ -45,7 +45,7 @@ ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-results"
 FLOOR_APP = Path(__file__).resolve().with_name("floor_app.py")
 ANSWER = "I would split by time, use PR-AUC, and log the served features for training."
-HEADLESS = ("--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.port")
+HEADLESS = ("--server.headless", "true", "--browser.gatherUsageStats", "false")
 pytestmark = pytest.mark.browser
 
 
@@ -184,7 +184,7 @@ def _floor_ms(browser: Browser, turns: int) -> list[float]:
     watch as the interview."""
     port = free_port()
     streamlit = [sys.executable, "-m", "streamlit", "run", str(FLOOR_APP)]
-    process = start([*streamlit, *OPTIONS, *HEADLESS, str(port)])
+    process = start([*streamlit, *OPTIONS, *HEADLESS, "--server.port", str(port)])
     try:
         wait_for(f"http://127.0.0.1:{port}/_stcore/health", process)
         page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()

@@ -93,8 +93,7 @@ def print_scorecard(card: Scorecard) -> None:
     for s in card.stages:
         console.print(Text(f"\n{s.stage.label}: {s.score}/4", style="bold"))
         console.print(Text(s.feedback))
-        if s.outline:
-            console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in s.outline)))
+        _print_outline(s.outline)
     for dive in card.dives:
         console.print(Text(f"\nDeep dive: {dive.choice}", style="bold"))
         console.print(Text(dive.question))
@@ -113,8 +112,13 @@ def print_stage_score(score: StageScore) -> None:
     console.print(table)
     console.print(f"Gaps: {', '.join(g.value for g in score.gaps) or 'none'}")
     console.print(Text(score.feedback))
-    if score.outline:
-        console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in score.outline)))
+    _print_outline(score.outline)
+
+
+def _print_outline(outline: list[str]) -> None:
+    """A stage's outline of a strong answer, when it has one (a stage at 4 may list nothing)."""
+    if outline:
+        console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in outline)))
 
 
 def print_chunks(chunks: list[Chunk]) -> None:
