@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from common.base import Strict, load_yaml
 from common.ids import Stage, Topic
 from rubric.guard import addresses_grader
+from rubric.shorthand import spelled_out
 
 if TYPE_CHECKING:
     from knowledge.cases import Case, ExpectedIdea, Misconception, StagePlan
@@ -286,7 +287,7 @@ class EmbeddingAssessor:
             return {}
         from knowledge.embedding import minilm
 
-        vectors = minilm().embed(dropped)
+        vectors = minilm().embed([spelled_out(sentence) for sentence in dropped])
         return self._wrong(
             case, stage, dropped, vectors, _best_scores(vectors, _bank(case.plan(stage).ideas))
         )
@@ -396,7 +397,8 @@ def _answer(text: str) -> tuple[list[str], int, Vectors]:
     count = len(units) - len(pairs)
     if not units:  # nothing to embed: the model is not loaded for it
         return units, 0, np.zeros((0, DIMENSIONS), dtype=np.float32)
-    return units, count, _with_pairs(minilm().embed(units[:count]), units[:count], pairs)
+    vectors = minilm().embed([spelled_out(unit) for unit in units[:count]])
+    return units, count, _with_pairs(vectors, units[:count], pairs)
 
 
 def _unclaim(plan: StagePlan, wrong: dict[str, list[str]], found: dict[str, list[str]]) -> None:
@@ -476,7 +478,7 @@ def _in_order(units: list[str], hits: set[int]) -> list[str]:
 def _bank(items: Sequence[ExpectedIdea | Misconception]) -> list[Vectors]:
     """Per item, its text and phrasings embedded (once per distinct item: the plan an interview sees
     depends on its level and curveball, so items, not stages, are the cache's key)."""
-    return [_embedded((i.text, *i.phrasings, *i.styled)) for i in items]
+    return [_embedded((i.text, *i.phrasings, *(spelled_out(s) for s in i.styled))) for i in items]
 
 
 @cache

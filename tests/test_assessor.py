@@ -11,6 +11,7 @@ from knowledge.embedding import minilm
 from rubric.assessors import Coverage, EmbeddingAssessor, sentences
 from rubric.schema import load_rubric
 from rubric.scoring import StageScore, build_scorecard, recommend, score_stage
+from rubric.shorthand import spelled_out
 
 CASE = load_case(CaseId.ad_click_prediction)
 assessor = EmbeddingAssessor()
@@ -302,3 +303,24 @@ def test_a_point_only_touched_beside_a_mistake_of_its_topic_is_no_point_of_it() 
         i.id for i in case.plan(Stage.data_preparation).ideas if i.topic and i.topic.value == "data_leakage"
     }
     assert not leakage & set(coverage.shallow)
+
+
+def test_shorthand_is_read_as_the_words_it_stands_for() -> None:
+    assert spelled_out("thresh for recall tgt b/c a miss -> incident, w/o negs") == (
+        "threshold for recall target because a miss leads to incident, without negatives"
+    )
+    code = "alert_if(day.error_rate > 0.01); userEmbedding"
+    assert spelled_out(code) == "alert if(day error rate > 0.01); user Embedding"
+    assert spelled_out("e.g. the seg model, lr 0.01") == "e.g. the seg model, lr 0.01"  # one reading only
+    idea = "Maximize recall at an acceptable precision, because a miss is a privacy incident."
+    terse = "obj: max recall @ acceptable prec b/c a miss = privacy incident"
+    idea_v, raw_v, read_v = minilm().embed([idea, terse, spelled_out(terse)])
+    assert idea_v @ read_v > idea_v @ raw_v + 0.05
+
+
+def test_evidence_from_shorthand_is_quoted_as_written() -> None:
+    text = "trn on older days, val + tst on later days only; feats w/ only past events b/c no leakage."
+    coverage = assessor.assess(CASE, Stage.data_preparation, text)
+    quotes = [q for said in (*coverage.met.values(), *coverage.shallow.values()) for q in said]
+    assert quotes
+    assert all(q in text for q in quotes)

@@ -1,0 +1,38 @@
+"""Shorthand spelled out for the judge's encoder: what candidates write as notes, specs and code
+("thresh picked for recall tgt b/c a miss = privacy incident", `bookings_per_session`) reads to it
+as the words it stands for. Only the text that is embedded changes; evidence is quoted as written."""
+
+import re
+from functools import cache
+from pathlib import Path
+
+from common.base import load_yaml
+
+SHORTHAND = Path(__file__).with_name("shorthand.yaml")
+
+_SYMBOLS = (
+    (re.compile(r"\s*(?:->|=>|→)\s*"), " leads to "),
+    (re.compile(r"(?<=\s)~\s*(?=\d)"), "about "),
+    (re.compile(r"\s@\s"), " at "),
+)
+_SNAKE = re.compile(r"(?<=[A-Za-z0-9])_(?=[A-Za-z0-9])")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
+_ATTRIBUTE = re.compile(r"(?<=[a-z_][a-z0-9_])\.(?=[a-z_][a-z0-9_])")  # m.error_rate, not e.g.
+
+
+@cache
+def _table() -> tuple[re.Pattern[str], dict[str, str]]:
+    words: dict[str, str] = {str(k).lower(): str(v) for k, v in load_yaml(SHORTHAND.read_text()).items()}
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<![\w/.'])(?:{alternatives})(?![\w/'])", re.IGNORECASE), words
+
+
+def spelled_out(text: str) -> str:
+    """`text` with identifiers split into words and shorthand replaced by what it stands for."""
+    text = _SNAKE.sub(" ", text)
+    text = _CAMEL.sub(" ", text)
+    text = _ATTRIBUTE.sub(" ", text)
+    for symbol, words in _SYMBOLS:
+        text = symbol.sub(words, text)
+    pattern, table = _table()
+    return pattern.sub(lambda m: table[m.group(0).lower()], text)
