@@ -92,7 +92,7 @@ def scorecard_markdown(card: Scorecard) -> str:
     for s in card.stages:
         lines += [f"\n## {s.stage.label}: {s.score}/4\n", s.feedback]
         if s.outline:
-            lines += ["\nA strong answer covers:", *[f"- {line}" for line in s.outline]]
+            lines += ["\nA strong answer also covers:", *[f"- {line}" for line in s.outline]]
     for dive in card.dives:
         lines += [f"\n## Deep dive: {dive.choice}\n", dive.question]
         if dive.answer:

@@ -178,7 +178,7 @@ def markdown(report: Report) -> str:
         lines.append(f"- Suggestions: {_topics(s.suggestions)}")
         lines += ["", *[literal(line) for line in s.feedback.splitlines()]]
         if s.outline:
-            lines += ["", "A strong answer covers:", *[f"- {point}" for point in s.outline]]
+            lines += ["", "A strong answer also covers:", *[f"- {point}" for point in s.outline]]
     for dive in report.dives:
         lines += [
             "",
@@ -241,7 +241,7 @@ def printable_html(report: Report) -> str:
         )
         parts.append(f"<p class='note'>{e(s.feedback)}</p>")
         if s.outline:
-            parts.append("<p>A strong answer covers:</p><ul>" + _items(s.outline) + "</ul>")
+            parts.append("<p>A strong answer also covers:</p><ul>" + _items(s.outline) + "</ul>")
         parts.append("</section>")
     for dive in report.dives:
         parts.append(f"<section><h2>Deep dive: {e(dive.choice)}</h2><p>{e(dive.question)}</p>")

@@ -37,10 +37,12 @@ class Rung(StrEnum):
     narrow = "narrow"
     """After an answer to a deep dive that made none of its points (a blank, or another subject):
     one part of the dive's question, asked on its own."""
+    dive_hint = "dive_hint"
+    """After the smaller step also made none of the dive's points: the dive's hint, once."""
 
 
-#: the rungs that ask about a deep dive: the dive's question and its smaller step
-DIVE_RUNGS = (Rung.dive, Rung.narrow)
+#: the rungs that ask about a deep dive: the dive's question, its smaller step and its hint
+DIVE_RUNGS = (Rung.dive, Rung.narrow, Rung.dive_hint)
 
 
 class Move(Strict):

@@ -266,7 +266,8 @@ def _answer_move(
     if intent is Intent.repeat:
         return _move_on(case, state, asserted, left)
     if intent is Intent.hint:
-        return _hint(case, stage, st, config)
+        dive = case.deep_dive(state.diving)
+        return (_dive_hint(state, dive) if dive else None) or _hint(case, stage, st, config)
     out_of_time = left is not None and (left.stage_minutes <= 0 or left.total_minutes <= 0)
     if st.probes >= config.max_probes or out_of_time:
         return _move_on(case, state, asserted, left)
@@ -352,14 +353,22 @@ def _move_on(case: Case, state: SessionState, asserted: list[str], left: TimeLef
 
 def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None) -> Move | None:
     """After an answer to a deep dive that made none of its points (a blank, or another subject),
-    once: one part of the dive's question on its own, as an interviewer steers back and makes the
-    step smaller instead of moving on (a question in one part has no smaller step)."""
+    the next step of help, each once, as an interviewer steers back instead of moving on: one part
+    of the dive's question on its own (a question in one part has none), then the dive's hint."""
     dive = case.deep_dive(state.diving)
-    if dive is None or not state.dive_missed or dive.first_part() is None:
+    if dive is None or not state.dive_missed or (left is not None and left.total_minutes <= 0):
         return None
-    if Rung.narrow in state.current.rungs.get(dive.id, []) or (left is not None and left.total_minutes <= 0):
+    used = state.current.rungs.get(dive.id, [])
+    if Rung.narrow not in used and Rung.dive_hint not in used and dive.first_part() is not None:
+        return Move(kind=MoveKind.probe, stage=state.stage, idea=dive.id, rung=Rung.narrow)
+    return _dive_hint(state, dive)
+
+
+def _dive_hint(state: SessionState, dive: DeepDive) -> Move | None:
+    """The dive's hint, unless it was given (or the dive has none)."""
+    if dive.hint is None or Rung.dive_hint in state.current.rungs.get(dive.id, []):
         return None
-    return Move(kind=MoveKind.probe, stage=state.stage, idea=dive.id, rung=Rung.narrow)
+    return Move(kind=MoveKind.hint, stage=state.stage, idea=dive.id, rung=Rung.dive_hint)
 
 
 def _dive(stage: Stage, dive: DeepDive, state: SessionState, asserted: list[str]) -> Move:

@@ -506,14 +506,16 @@ _DIVE_STATUS = {"made": "Made", "touched": "Touched", None: "Not discussed"}
 
 def _answer_to(turns: list[Turn], idea: str) -> str:
     """The candidate's answers to the questions about `idea` (each the turn right after one: a deep
-    dive and its narrower part), one per line."""
+    dive, its narrower part and its hint), one per line, an answer given again word for word once."""
     return "\n".join(
-        answered.text
-        for asked, answered in pairwise(turns)
-        if asked.role == "interviewer"
-        and asked.idea == idea
-        and asked.rung in DIVE_RUNGS  # the close after a dive names it, asks nothing of it
-        and answered.role == "candidate"
+        dict.fromkeys(
+            answered.text
+            for asked, answered in pairwise(turns)
+            if asked.role == "interviewer"
+            and asked.idea == idea
+            and asked.rung in DIVE_RUNGS  # the close after a dive names it, asks nothing of it
+            and answered.role == "candidate"
+        )
     )
 
 

@@ -133,7 +133,7 @@ class TemplateVoice:
                 slots |= {"hint": idea.hint, "idea_question": idea.question}
         for dive in case.deep_dives:
             if dive.id == move.idea:
-                slots |= {"choice": dive.choice, "dive_question": dive.question}
+                slots |= {"choice": dive.choice, "dive_question": dive.question, "hint": dive.hint or ""}
                 part = dive.first_part() or dive.question
                 slots["dive_part"] = part if part[1:2].isupper() else lower_first(part)  # after a colon
         slots["said"] = literal((move.quote or "").rstrip(" .;,:"))  # the candidate's words, as typed

@@ -126,6 +126,9 @@ class DeepDive(Strict):
     """About the candidate's own choice, without its answer in it."""
     look_for: list[str] = Field(min_length=2)
     """What a strong answer to the dive covers: for the feedback after the interview."""
+    hint: str | None = Field(default=None, min_length=10)
+    """A nudge for a candidate stuck on the dive: where to look, in the interviewer's words, never
+    one of the `look_for` points itself."""
 
     @field_validator("cues")
     @classmethod

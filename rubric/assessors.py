@@ -478,7 +478,7 @@ def _in_order(units: list[str], hits: set[int]) -> list[str]:
 def _bank(items: Sequence[ExpectedIdea | Misconception]) -> list[Vectors]:
     """Per item, its text and phrasings embedded (once per distinct item: the plan an interview sees
     depends on its level and curveball, so items, not stages, are the cache's key)."""
-    return [_embedded((i.text, *i.phrasings, *(spelled_out(s) for s in i.styled))) for i in items]
+    return [_embedded((i.text, *i.phrasings, *i.styled)) for i in items]
 
 
 @cache

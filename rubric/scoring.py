@@ -182,7 +182,7 @@ def score_stage(
                 i.topic for i in plan.ideas if i.topic and _status(i, coverage, credit, wrong) == "Made"
             )
         ),
-        outline=_outline(plan.ideas, coverage, credit, wrong, top=score == 4),
+        outline=_outline(plan.ideas, coverage, credit, wrong),
         mistakes=[
             _name(m) + (" (corrected when asked)" if m.id in corrected else "")
             for m in plan.misconceptions
@@ -225,19 +225,18 @@ def _outline(
     coverage: Coverage,
     credit: Mapping[str, float],
     wrong: set[Topic | None],
-    top: bool = False,
 ) -> list[str]:
-    """What a strong answer covers, each point with what the answer did with it: one list, so a
-    missed point is said once. A missed point that matters most (a core topic's, or the case's
-    crux) is said in full, its why included; any other point by its first sentence, so the
-    feedback stays on what this candidate most needs. A stage at the top anchor (`top`) lists only
-    what it did not make: a list of points marked made only lengthens the scorecard."""
+    """What a strong answer also covers: each point the answer did not make unaided, with what the
+    answer did with it (the points made are quoted as done well; listing them again only lengthens
+    the scorecard). A missed point that matters most (a core topic's, or the case's crux) is said in
+    full, its why included; any other point by its first sentence, so the feedback stays on what
+    this candidate most needs."""
     out = []
     for idea in ideas:
         status = _status(idea, coverage, credit, wrong)
-        if top and status == "Made":
+        if status == "Made":
             continue
-        full = status != "Made" and (idea.crux or idea.topic in CORE_TOPICS)
+        full = idea.crux or idea.topic in CORE_TOPICS
         text = " ".join(idea.text.split()) if full else _first_sentence(idea.text)
         out.append(f"{status}: {text}")
     return out
@@ -374,20 +373,14 @@ def _feedback(
 ) -> str:
     plan = case.plan(stage)
     wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
-    lines = [_tally(plan.ideas, coverage, credit, wrong)]
+    lines = []
     if coverage.misconceptions:
-        lines.append(
-            "Scored 1 of 4: the answer states a known mistake as its plan, which sinks the stage whatever"
-            " else it covers (see Careful below)."
-        )
+        lines.append("Scored 1 of 4: the plan states a known mistake (see Careful below).")
     elif central:
         missing = ", ".join(t.label for t in central)
         lines.append(f"Scored at most 2 of 4: {missing} is central to this stage and was not covered.")
     elif corrected and score <= CORRECTED_CAP:
-        lines.append(
-            "Scored at most 2 of 4: the answer stated a known mistake and put it right only once"
-            " challenged (see Corrected when asked below)."
-        )
+        lines.append("Scored at most 2 of 4: a mistake put right only once challenged (see below).")
     elif score == 3 and (short := _short_of_four(case, stage, coverage, credit, scores)):
         lines.append(f"Scored 3 of 4: short of a 4 on {short}.")
     elif score < 4:
@@ -435,17 +428,6 @@ def _short_of_four(
 def _their_words(quotes: list[str]) -> str:
     """The candidate's words for a mistake: its shortest quote (a sentence before a pair)."""
     return one_line(min(quotes, key=len), QUOTE_CHARS)
-
-
-def _tally(
-    ideas: list[ExpectedIdea], coverage: Coverage, credit: Mapping[str, float], wrong: set[Topic | None]
-) -> str:
-    """How the stage's points went, counted as the outline marks them."""
-    marks = [_status(i, coverage, credit, wrong) for i in ideas]
-    counts = {mark: marks.count(mark) for mark in dict.fromkeys(marks)}
-    made = counts.pop("Made", 0)
-    rest = "".join(f", {n} {mark.lower()}" for mark, n in counts.items() if mark != "Not discussed")
-    return f"Points: {made} of {len(ideas)} made{rest}."
 
 
 #: why a stage without a stated mistake or a central gap scored below 4

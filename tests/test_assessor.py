@@ -287,7 +287,8 @@ def test_a_topic_stated_wrongly_is_not_praised_in_the_same_stage() -> None:
     assert graded.score == 1
     assert "Aggregates come from" not in graded.feedback, "no 'Done well' for the topic got wrong"
     assert f"Got wrong: {' '.join(same.text.split())}" in graded.outline
-    assert graded.feedback.splitlines()[0].startswith("Points: 1 of ")
+    assert graded.feedback.splitlines()[0].startswith("Scored 1 of 4: the plan states a known mistake")
+    assert not any(line.startswith("Made: ") for line in graded.outline), "made points are not listed again"
     assert mistake.topic not in graded.strengths
 
 

@@ -142,12 +142,33 @@ def test_no_hint_or_pointed_question_contains_the_words_that_would_credit_its_id
     assert not found, found
 
 
+@pytest.mark.parametrize("case_id", available_cases())
+def test_every_deep_dive_has_a_hint_that_points_without_giving_a_point_away(case_id: str) -> None:
+    """A candidate stuck on a dive gets a nudge: where to look, never three words in a row of what a
+    strong answer says (beyond words such as "the" and "of"), never a verdict."""
+
+    def runs(text: str) -> set[tuple[str, ...]]:
+        words = re.findall(r"[a-z0-9]+", text.lower())
+        return {tuple(words[i : i + 3]) for i in range(len(words) - 2) if not set(words[i : i + 3]) <= _GLUE}
+
+    for dive in load_case(case_id).deep_dives:
+        assert dive.hint, f"{dive.id}: no hint"
+        shared = runs(dive.hint) & set().union(*(runs(point) for point in dive.look_for))
+        assert not shared, f"{dive.id}: the hint says part of a point: {shared}"
+        assert not re.search(_VERDICTS, dive.hint, re.IGNORECASE), dive.id
+
+
+_GLUE = {"the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "it", "that", "what", "how"}
+
+
 def test_challenges_restate_the_candidate_without_a_verdict() -> None:
     templates = yaml.safe_load((PROMPTS_DIR / "template_voice.yaml").read_text(encoding="utf-8"))
     for text in templates["challenge"] + templates["challenge_unquoted"]:
         assert not re.search(_VERDICTS, text, re.IGNORECASE), text
         assert text.rstrip().endswith("?"), text
     assert all("{said}" in text for text in templates["challenge"])
+    for text in templates["pump"] + templates["pump_on_claim"]:  # a follow-up does not echo the answer
+        assert "{said}" not in text, text
     for text in templates["dive"] + templates["dive_closing"]:  # name the component, read nothing back
         assert "{choice}" in text, text
         assert "{said}" not in text, text

@@ -10,7 +10,7 @@ import pytest
 from common.errors import InputError
 from common.ids import CORE_TOPICS, CaseId, Level, Stage
 from interviewer.engine import Engine
-from interviewer.models import MoveKind, Rung
+from interviewer.models import DIVE_RUNGS, MoveKind, Rung
 from interviewer.script import Script, ScriptedStage, play
 from interviewer.session import Interview
 from interviewer.store import Store
@@ -183,8 +183,11 @@ def test_a_candidate_who_covers_everything_is_rarely_probed(
     store: Store, engine: Engine, case_id: CaseId
 ) -> None:
     interview = _played(store, engine, strong_script(case_id))
-    probes = [t for t in interview.turns if t.move in (MoveKind.probe, MoveKind.hint)]
+    asked = [t for t in interview.turns if t.move in (MoveKind.probe, MoveKind.hint)]
+    probes = [t for t in asked if t.rung not in DIVE_RUNGS]  # a dive follows a choice, probes a gap
     assert len(probes) / 7 <= 1
+    dives = [t for t in asked if t.rung in DIVE_RUNGS]
+    assert len(dives) <= 3 * len({t.idea for t in dives}), "a dive, a smaller step and a hint at most"
     card = interview.state.scorecard
     assert card is not None
     assert card.recommendation.value.endswith("hire")

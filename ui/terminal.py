@@ -118,7 +118,7 @@ def print_stage_score(score: StageScore) -> None:
 def _print_outline(outline: list[str]) -> None:
     """A stage's outline of a strong answer, when it has one (a stage at 4 may list nothing)."""
     if outline:
-        console.print(Text("A strong answer covers:\n" + "\n".join(f"  - {line}" for line in outline)))
+        console.print(Text("A strong answer also covers:\n" + "\n".join(f"  - {line}" for line in outline)))
 
 
 def print_chunks(chunks: list[Chunk]) -> None:

@@ -175,7 +175,7 @@ def show_stage(s: StageView, expanded: bool = False) -> None:
             st.markdown(f"**Hints:** {s.hints} (points lost to help: {s.help_cost:g})")
         st.text(s.feedback)
         if s.outline:
-            st.markdown("**A strong answer covers**")
+            st.markdown("**A strong answer also covers**")
             st.markdown("\n".join(f"- {literal(point)}" for point in s.outline))
 
 
