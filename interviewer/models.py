@@ -36,9 +36,9 @@ class Rung(StrEnum):
     proposed (the move's `idea` is the case's deep dive)."""
     narrow = "narrow"
     """After an answer to a deep dive that made none of its points (a blank, or another subject):
-    one part of the dive's question, asked on its own."""
+    one part of the dive's question, asked on its own, with the dive's hint."""
     dive_hint = "dive_hint"
-    """After the smaller step also made none of the dive's points: the dive's hint, once."""
+    """The dive's hint on its own: for a dive whose question has no smaller step, or on /hint."""
 
 
 #: the rungs that ask about a deep dive: the dive's question, its smaller step and its hint
@@ -175,7 +175,9 @@ class StageState(Strict):
     started_at: datetime | None = None
 
     def hints(self) -> int:
-        return sum(r.count(Rung.hint) for r in self.rungs.values())
+        """Hints given: on missed ideas, and on deep dives (the smaller step carries the dive's)."""
+        helped = (Rung.hint, Rung.narrow, Rung.dive_hint)
+        return sum(rung in helped for rungs in self.rungs.values() for rung in rungs)
 
     def credit(self) -> dict[str, float]:
         """What each idea is worth by how it came: nothing once stated by the interviewer, part after

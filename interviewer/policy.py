@@ -353,20 +353,21 @@ def _move_on(case: Case, state: SessionState, asserted: list[str], left: TimeLef
 
 def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None) -> Move | None:
     """After an answer to a deep dive that made none of its points (a blank, or another subject),
-    the next step of help, each once, as an interviewer steers back instead of moving on: one part
-    of the dive's question on its own (a question in one part has none), then the dive's hint."""
+    once, as an interviewer steers back instead of moving on: one part of the dive's question on its
+    own with the dive's hint (a question in one part has no smaller step: the hint alone)."""
     dive = case.deep_dive(state.diving)
     if dive is None or not state.dive_missed or (left is not None and left.total_minutes <= 0):
         return None
-    used = state.current.rungs.get(dive.id, [])
-    if Rung.narrow not in used and Rung.dive_hint not in used and dive.first_part() is not None:
+    if Rung.narrow in state.current.rungs.get(dive.id, []):
+        return None
+    if dive.first_part() is not None:
         return Move(kind=MoveKind.probe, stage=state.stage, idea=dive.id, rung=Rung.narrow)
     return _dive_hint(state, dive)
 
 
 def _dive_hint(state: SessionState, dive: DeepDive) -> Move | None:
-    """The dive's hint, unless it was given (or the dive has none)."""
-    if dive.hint is None or Rung.dive_hint in state.current.rungs.get(dive.id, []):
+    """The dive's hint, unless it was given, with its smaller step or alone (or the dive has none)."""
+    if dive.hint is None or {Rung.narrow, Rung.dive_hint} & set(state.current.rungs.get(dive.id, [])):
         return None
     return Move(kind=MoveKind.hint, stage=state.stage, idea=dive.id, rung=Rung.dive_hint)
 

@@ -145,7 +145,7 @@ class TemplateVoice:
         again (`nth`), so the interviewer does not say the same sentence twice in a row."""
         variants: list[str] = _templates()[key]  # type: ignore[assignment]
         chosen = variants[(rng.randrange(len(variants)) + nth) % len(variants)]
-        return re.sub(r"[ \t]+\n", "\n", chosen.format_map(_Slots(slots)))
+        return re.sub(r"[ \t]+\n", "\n", chosen.format_map(_Slots(slots))).rstrip(" \t")
 
 
 def _facts(case: Case, ids: list[str]) -> str:

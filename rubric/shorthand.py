@@ -15,6 +15,28 @@ _SYMBOLS = (
     (re.compile(r"(?<=\s)~\s*(?=\d)"), "about "),
     (re.compile(r"\s@\s"), " at "),
 )
+#: TeX in written-up answers ($P(y = 1 \mid \hat{y} = p)$): its words kept, its markup dropped
+_TEX_WORDS = re.compile(r"\\(?:text|mathrm|textbf|mathbf|operatorname|mathcal|mathbb)\{([^{}]*)\}")
+_TEX_NAMED = {
+    "cdot": "times",
+    "times": "times",
+    "mid": "given",
+    "approx": "about",
+    "leq": "at most",
+    "le": "at most",
+    "geq": "at least",
+    "ge": "at least",
+    "sum": "sum",
+    "forall": "for all",
+    "in": "in",
+    "log": "log",
+    "min": "min",
+    "max": "max",
+    "argmin": "argmin",
+    "argmax": "argmax",
+}
+_TEX_COMMAND = re.compile(r"\\([A-Za-z]+)")
+_TEX_MARKUP = re.compile(r"\$+(?!\d)|[{}^_]|\\[,;!]")
 _SNAKE = re.compile(r"(?<=[A-Za-z0-9])_(?=[A-Za-z0-9])")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 _ATTRIBUTE = re.compile(r"(?<=[a-z_][a-z0-9_])\.(?=[a-z_][a-z0-9_])")  # m.error_rate, not e.g.
@@ -29,6 +51,10 @@ def _table() -> tuple[re.Pattern[str], dict[str, str]]:
 
 def spelled_out(text: str) -> str:
     """`text` with identifiers split into words and shorthand replaced by what it stands for."""
+    if "\\" in text or "$$" in text:  # not a price: "$5"
+        text = _TEX_WORDS.sub(r" \1 ", text)
+        text = _TEX_COMMAND.sub(lambda m: f" {_TEX_NAMED.get(m.group(1), '')} ", text)
+        text = " ".join(_TEX_MARKUP.sub(" ", text).split())
     text = _SNAKE.sub(" ", text)
     text = _CAMEL.sub(" ", text)
     text = _ATTRIBUTE.sub(" ", text)

@@ -313,6 +313,8 @@ def test_shorthand_is_read_as_the_words_it_stands_for() -> None:
     code = "alert_if(day.error_rate > 0.01); userEmbedding"
     assert spelled_out(code) == "alert if(day error rate > 0.01); user Embedding"
     assert spelled_out("e.g. the seg model, lr 0.01") == "e.g. the seg model, lr 0.01"  # one reading only
+    tex = r"$$P(\text{click} = 1 \mid u, a) \approx \hat{y}$$ costs $5"
+    assert spelled_out(tex) == "P( click = 1 given u, a) about y costs $5", "TeX's words, not its markup"
     idea = "Maximize recall at an acceptable precision, because a miss is a privacy incident."
     terse = "obj: max recall @ acceptable prec b/c a miss = privacy incident"
     idea_v, raw_v, read_v = minilm().embed([idea, terse, spelled_out(terse)])

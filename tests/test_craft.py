@@ -197,7 +197,7 @@ def _downsampling_dive(reply: str) -> Script:
     )
 
 
-def test_a_deep_dive_left_blank_gets_a_smaller_step_then_a_hint_then_the_scorecard_says_so(
+def test_a_deep_dive_left_blank_gets_a_smaller_step_with_a_hint_then_the_scorecard_says_so(
     store: Store, engine: Engine
 ) -> None:
     case = load_case(ADS)
@@ -209,18 +209,36 @@ def test_a_deep_dive_left_blank_gets_a_smaller_step_then_a_hint_then_the_scoreca
     script = _downsampling_dive("I'm not sure.")
     interview = _played(store, engine, script)
     asked = [t for t in interview.turns if t.idea == dive.id and t.rung in DIVE_RUNGS]
-    assert [t.rung for t in asked] == [Rung.dive, Rung.narrow, Rung.dive_hint], (
-        "a smaller step, then a hint, then the interview goes on"
+    assert [t.rung for t in asked] == [Rung.dive, Rung.narrow], (
+        "a smaller step with a hint, then the interview goes on (no third round of 'not sure')"
     )
     assert part[1:] in asked[1].text
     assert dive.choice in asked[1].text, "it stays on the candidate's component"
-    assert " ".join(dive.hint.split()) in asked[2].text
+    assert " ".join(dive.hint.split()) in asked[1].text
     card = interview.state.scorecard
     assert card is not None
     assert card.dives[0].answer == "I'm not sure.", "an answer given again is quoted once"
     from rubric.scoring import overview
 
     assert f"Deep dives: {dive.choice} (none of the" in overview(card)
+
+
+def test_a_hint_asked_for_during_a_deep_dive_is_the_dive_s_hint() -> None:
+    from interviewer.models import SessionState
+    from interviewer.policy import Intent, next_move
+
+    case = load_case(ADS)
+    dive = next(d for d in case.deep_dives if d.id == "dive_negative_downsampling")
+    state = SessionState(id="t", case=case.id, level=Level.senior, provider="offline", prompt_version="")
+    state.stage = dive.stage
+    state.diving = dive.id
+    state.current.rungs = {dive.id: [Rung.dive]}
+    move = next_move(case, state, Intent.hint, "/hint")
+    assert (move.kind, move.idea, move.rung) == (MoveKind.hint, dive.id, Rung.dive_hint)
+    state.current.rungs = {dive.id: [Rung.dive, Rung.dive_hint]}
+    again = next_move(case, state, Intent.hint, "/hint")
+    assert again.idea != dive.id, "once: then the stage's own hints"
+    assert state.current.hints() == 1, "the scorecard counts it"
 
 
 def test_a_deep_dive_answered_gets_no_smaller_step(store: Store, engine: Engine) -> None:
