@@ -450,15 +450,22 @@ def overview(card: Scorecard) -> str:
     if best:
         parts = [f"{s.stage.label} ({s.score}/4{_said(s)})" for s in best]
         lines.append("Strengths: " + "; ".join(parts) + ".")
-    if weak:
-        parts = [f"{s.stage.label} ({s.score}/4{_why_weak(s)})" for s in weak]
+    parts = [f"{s.stage.label} ({s.score}/4{_why_weak(s)})" for s in weak]
+    if lost := [d.choice for d in card.dives if not any(p.startswith("Made") for p in d.points)]:
+        parts.append(f"going deeper on your own design ({', '.join(lost)}: no point of a strong answer made)")
+    if parts:
         lines.append("To work on: " + "; ".join(parts) + ".")
     mistakes = [f"in {lower_first(s.stage.label)}, {m}" for s in card.stages for m in s.mistakes]
     if mistakes:
         lines.append("Mistakes: " + "; ".join(mistakes) + ".")
     if card.dives:
         lines.append("Deep dives: " + "; ".join(f"{d.choice} ({_dive_tally(d)})" for d in card.dives) + ".")
+    lines.append(BRIEF_NOTE)
     return "\n".join(lines)
+
+
+#: the outlines cite the case's whole requirement sheet, not only the facts the interview gave
+BRIEF_NOTE = "The outlines below draw on the case's full brief, so they may cite figures you did not ask for."
 
 
 def _dive_tally(dive: DiveNote) -> str:

@@ -221,6 +221,9 @@ def test_a_deep_dive_left_blank_gets_a_smaller_step_with_a_hint_then_the_scoreca
     from rubric.scoring import overview
 
     assert f"Deep dives: {dive.choice} (none of the" in overview(card)
+    assert f"going deeper on your own design ({dive.choice}" in overview(card), (
+        "a dive not made is to work on"
+    )
 
 
 def test_a_hint_asked_for_during_a_deep_dive_is_the_dive_s_hint() -> None:
@@ -309,7 +312,8 @@ def test_a_mistake_corrected_when_challenged_no_longer_sinks_the_stage(store: St
 
     head = " ".join(wrong.text.split()[:4]).lower()
     stated, mended = (
-        overview(card).splitlines()[-1] for card in (kept.state.scorecard, fixed.state.scorecard)
+        next(line for line in overview(card).splitlines() if line.startswith("Mistakes: "))
+        for card in (kept.state.scorecard, fixed.state.scorecard)
     )
     assert stated.startswith(f"Mistakes: in data preparation, {head}"), stated
     assert "(corrected when asked)" not in stated
