@@ -226,20 +226,25 @@ def _outline(
     credit: Mapping[str, float],
     wrong: set[Topic | None],
 ) -> list[str]:
-    """What a strong answer also covers: each point the answer did not make unaided, with what the
-    answer did with it (the points made are quoted as done well; listing them again only lengthens
-    the scorecard). A missed point that matters most (a core topic's, or the case's crux) is said in
-    full, its why included; any other point by its first sentence, so the feedback stays on what
-    this candidate most needs."""
-    out = []
-    for idea in ideas:
+    """What a strong answer also covers: the points the answer did not make unaided, each with what
+    the answer did with it, at most OUTLINE_POINTS of them, what matters most first: a point got
+    wrong, then a core topic's or the case's crux (said in full, its why included), then the rest
+    by their first sentence. The points made are quoted as done well; listing them again, or every
+    minor miss, only lengthens the scorecard."""
+    missed = []
+    for n, idea in enumerate(ideas):
         status = _status(idea, coverage, credit, wrong)
         if status == "Made":
             continue
         full = idea.crux or idea.topic in CORE_TOPICS
+        rank = 0 if status == "Got wrong" else 1 if full else 2
         text = " ".join(idea.text.split()) if full else _first_sentence(idea.text)
-        out.append(f"{status}: {text}")
-    return out
+        missed.append((rank, n, f"{status}: {text}"))
+    return [line for _, _, line in sorted(missed)[:OUTLINE_POINTS]]
+
+
+#: the most points a stage's outline lists
+OUTLINE_POINTS = 3
 
 
 def _status(
@@ -417,7 +422,8 @@ def _short_of_four(
             continue
         ideas = [i for i in plan.ideas if i.criterion == criterion.id]
         n = len(ideas)
-        made = f"{sum(i.id in coverage.met for i in ideas)} of its {n} point{'s' * (n != 1)} made"
+        left = n - sum(i.id in coverage.met for i in ideas)
+        made = f"{left} of its {n} point{'s' * (n != 1)} missing" if left else "its points made"
         helped = ", some only after a question" if any(credit.get(i.id, 1.0) < 1.0 for i in ideas) else ""
         full = _unaided(ideas, coverage, credit) >= EXCELLENT
         why = "no reason, number or trade-off backs its points" if full else made + helped
