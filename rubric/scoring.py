@@ -423,7 +423,8 @@ def _short_of_four(
         ideas = [i for i in plan.ideas if i.criterion == criterion.id]
         n = len(ideas)
         left = n - sum(i.id in coverage.met for i in ideas)
-        made = f"{left} of its {n} point{'s' * (n != 1)} missing" if left else "its points made"
+        made = f"{left} of its {n} points missing" if n > 1 else "its point missing"
+        made = made if left else "its points made"
         helped = ", some only after a question" if any(credit.get(i.id, 1.0) < 1.0 for i in ideas) else ""
         full = _unaided(ideas, coverage, credit) >= EXCELLENT
         why = "no reason, number or trade-off backs its points" if full else made + helped
@@ -458,7 +459,7 @@ def overview(card: Scorecard) -> str:
         lines.append("Strengths: " + "; ".join(parts) + ".")
     parts = [f"{s.stage.label} ({s.score}/4{_why_weak(s)})" for s in weak]
     if lost := [d.choice for d in card.dives if not any(p.startswith("Made") for p in d.points)]:
-        parts.append(f"going deeper on your own design ({', '.join(lost)}: no point of a strong answer made)")
+        parts.append(f"going deeper on your own design ({', '.join(lost)})")
     if parts:
         lines.append("To work on: " + "; ".join(parts) + ".")
     mistakes = [f"in {lower_first(s.stage.label)}, {m}" for s in card.stages for m in s.mistakes]

@@ -11,7 +11,7 @@ from common.base import load_yaml
 SHORTHAND = Path(__file__).with_name("shorthand.yaml")
 
 _SYMBOLS = (
-    (re.compile(r"\s*(?:->|=>|→)\s*"), " leads to "),
+    (re.compile(r"\s*(?:->|=>|→)\s*"), " then "),
     (re.compile(r"(?<=\s)~\s*(?=\d)"), "about "),
     (re.compile(r"\s@\s"), " at "),
 )

@@ -308,7 +308,7 @@ def test_a_point_only_touched_beside_a_mistake_of_its_topic_is_no_point_of_it() 
 
 def test_shorthand_is_read_as_the_words_it_stands_for() -> None:
     assert spelled_out("thresh for recall tgt b/c a miss -> incident, w/o negs") == (
-        "threshold for recall target because a miss leads to incident, without negatives"
+        "threshold for recall target because a miss then incident, without negatives"
     )
     code = "alert_if(day.error_rate > 0.01); userEmbedding"
     assert spelled_out(code) == "alert if(day error rate > 0.01); user Embedding"
