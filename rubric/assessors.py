@@ -25,6 +25,11 @@ if TYPE_CHECKING:
 #: where a sentence ends: a line break, or . ! ? ; before a space (so `p.comment`, `v1.2` and
 #: `e.g.x` stay whole, which matters for answers written as code)
 _BREAK = re.compile(r"[.!?;]+(?=\s|$)|\n")
+#: a dotted abbreviation that opens or sits inside a sentence ("e.g. a time split", "P.S. ..."): a
+#: full stop after it does not end the sentence
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s(])(?:e\.g|i\.e|p\.s|vs|cf|approx|incl|a\.k\.a|w\.r\.t)\.$", re.IGNORECASE
+)
 _FENCE = re.compile(r"^(```|~~~)\w*$")
 #: a Markdown heading: it names a topic ("### Weighted cross-entropy"), it does not make a point
 _HEADING = re.compile(r"^#{1,6}\s")
@@ -71,6 +76,8 @@ def _spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence, surrounding whitespace excluded."""
     out, begin = [], 0
     for end in [m.end() for m in _BREAK.finditer(text)] + [len(text)]:
+        if end < len(text) and text[end - 1] == "." and _ABBREVIATION.search(text[begin:end].strip()):
+            continue
         raw = text[begin:end]
         core = raw.strip()
         if len(core) > 2 and not _FENCE.match(core):
