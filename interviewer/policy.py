@@ -219,7 +219,8 @@ def next_move(
     if intent is Intent.answer and (narrow := _narrow_dive(case, state, left)) is not None:
         return narrow
     unsure = intent is Intent.answer and bool(DONT_KNOW.match(text))
-    move = _answer_move(case, state, intent, config, left, _told(case, state, text, intent), unsure)
+    said = text if intent is Intent.answer else ""
+    move = _answer_move(case, state, intent, config, left, _told(case, state, text, intent), unsure, said)
     if move.kind is MoveKind.wrap_up:  # the last stage is done: the candidate's questions first
         # after the closing deep dive, the close leaves that dive first: the scorecard goes over it
         return move.model_copy(update={"kind": MoveKind.ask, "closing": True, "idea": state.diving})
@@ -256,9 +257,11 @@ def _answer_move(
     left: TimeLeft | None,
     told: set[str] = frozenset(),  # type: ignore[assignment]
     unsure: bool = False,
+    said: str = "",
 ) -> Move:
     """`unsure`: the answer says the candidate has nothing (more) to say; a point they already touched
-    is then left to the scorecard instead of pressed on with a pointed question or a hint."""
+    is then left to the scorecard instead of pressed on with a pointed question or a hint. `said`:
+    the answer just given (the open follow-up asks why only about a claim made in it)."""
     stage, st = state.stage, state.current
     asserted = _exhausted(case, stage, st, config)
     if intent is Intent.skip:
@@ -288,9 +291,9 @@ def _answer_move(
         if not _asked_already(case, st, stage, i, told) and not (unsure and i.id in st.shallow)
     ]
     if not missed or _strong_enough(case, stage, st, config):
-        return _strong_stage(case, state, missed, asserted, config, left)
+        return _strong_stage(case, state, missed, asserted, config, left, said)
     if found := _next_rung(missed, st, config):
-        return _rung_move(stage, st, *found, asserted)
+        return _rung_move(stage, st, *found, asserted, said=said)
     return _move_on(case, state, asserted, left)
 
 
@@ -301,6 +304,7 @@ def _strong_stage(
     asserted: list[str],
     config: PolicyConfig,
     left: TimeLeft | None,
+    said: str = "",
 ) -> Move:
     """A stage answered strongly: a missed crux idea is still asked about (openly, then pointedly,
     never with a hint), then the interviewer follows the candidate into a component they proposed;
@@ -309,7 +313,7 @@ def _strong_stage(
     crux = [i for i in missed if must_probe(i)]
     found = _next_rung(crux, st, config)
     if found is not None and found[1] is not Rung.hint:
-        return _rung_move(state.stage, st, *found)
+        return _rung_move(state.stage, st, *found, said=said)
     if (dive := _open_dive(case, state)) is not None:  # follow the candidate's own design
         return _dive(state.stage, dive, state, asserted)
     return _move_on(case, state, asserted, left)
@@ -398,12 +402,17 @@ def _next_rung(
 
 
 def _rung_move(
-    stage: Stage, st: StageState, idea: ExpectedIdea, rung: Rung, asserted: list[str] | None = None
+    stage: Stage,
+    st: StageState,
+    idea: ExpectedIdea,
+    rung: Rung,
+    asserted: list[str] | None = None,
+    said: str = "",
 ) -> Move:
-    """A rung of `idea`'s ladder as a move: a hint, or a probe (the open "what else?" quoting a
-    claim made without a reason, when there is one)."""
+    """A rung of `idea`'s ladder as a move: a hint, or a probe (the open "what else?" following a
+    claim the answer just given made without a reason, when there is one)."""
     kind = MoveKind.hint if rung is Rung.hint else MoveKind.probe
-    quote = _unreasoned_claim(st) if rung is Rung.pump else None
+    quote = _unreasoned_claim(st, said) if rung is Rung.pump else None
     return Move(
         kind=kind,
         stage=stage,
@@ -415,15 +424,18 @@ def _rung_move(
     )
 
 
-def _unreasoned_claim(st: StageState) -> str | None:
-    """A point the candidate made in this stage without a reason, a number or a trade-off, in their
-    own words: the open "what else?" first asks for the reasoning behind it, as an interviewer
-    follows a claim rather than asking for more in general."""
+def _unreasoned_claim(st: StageState, said: str) -> str | None:
+    """A point the answer just given (`said`) made without a reason, a number or a trade-off, in the
+    candidate's words: the open "what else?" first asks for the reasoning behind it, as an
+    interviewer follows a claim rather than asking for more in general. Not a point made earlier
+    ("why is that right?" after a question or a one-line reply asks about the wrong thing), nor one
+    the candidate conceded when a mistake was challenged (asking them to defend the correction)."""
+    conceded = set(st.corrected.values())
     for idea, evidence in st.met.items():
-        if idea in st.elsewhere:
+        if idea in st.elsewhere or idea in conceded:
             continue
         for quote in evidence:
-            if not reasoned(quote):
+            if quote in said and not reasoned(quote):
                 return one_line(quote, CLAIM_CHARS)
     return None
 

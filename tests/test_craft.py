@@ -479,6 +479,36 @@ def test_the_open_follow_up_asks_for_the_reasoning_behind_a_bare_claim(store: St
         assert why is asks_why, first.text
 
 
+def test_the_follow_up_asks_why_only_about_a_claim_just_made() -> None:
+    """ "Why is that the right choice?" is about the answer just given: not after a question or a
+    one-line reply (the claim was made turns ago), nor about a point the candidate conceded when a
+    mistake was challenged."""
+    from interviewer.models import SessionState
+    from interviewer.policy import Intent, next_move
+
+    case = load_case(ADS)
+    plan = case.plan(Stage.evaluation)
+    claim = "Offline I'd look at log loss on held-out days."
+    made = next(i for i in plan.ideas if i.id == "normalized_entropy_and_auc")
+    state = SessionState(id="t", case=case.id, level=Level.senior, provider="offline", prompt_version="")
+    state.stage = Stage.evaluation
+    state.current.met = {made.id: [claim]}
+    state.current.answers = 1
+    state.current.facts = ["latency"]  # the question was answered in this stage
+
+    def quoted(intent: Intent, text: str) -> str | None:
+        move = next_move(case, state.model_copy(deep=True), intent, text)
+        assert move.rung is Rung.pump, move
+        return move.quote
+
+    assert quoted(Intent.answer, claim + " Online, an A/B test on revenue.") == claim
+    assert quoted(Intent.answer, "Nothing more from me on that.") is None
+    assert quoted(Intent.question, "Is there a latency budget?") is None, "asked again, not a claim"
+    mistake = next(m for m in plan.misconceptions)
+    state.current.corrected = {mistake.id: made.id}
+    assert quoted(Intent.answer, claim) is None
+
+
 def test_a_component_already_explained_is_not_dug_into_again(store: Store, engine: Engine) -> None:
     """A deep dive asks about a component the candidate proposed; when their answers have already
     made most of what a strong answer to it covers, asking would only make them say it again."""
