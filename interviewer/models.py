@@ -65,6 +65,9 @@ class Move(Strict):
     the end feedback names them, the interview does not read them out)."""
     retry: bool = False
     """An ask repeated because the answer was empty."""
+    repeated: bool = False
+    """The candidate gave an answer of this stage again, word for word: the interviewer says so as
+    it moves on (instead of thanking them as if it were new)."""
     time_left: TimeLeft | None = None
     """For `/time`: what is left of the stage's and the interview's budget."""
     assumption: str | None = None

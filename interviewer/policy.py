@@ -267,7 +267,8 @@ def _answer_move(
     if intent is Intent.skip:
         return _advance(stage, asserted)
     if intent is Intent.repeat:
-        return _move_on(case, state, asserted, left)
+        move = _move_on(case, state, asserted, left)
+        return move.model_copy(update={"repeated": move.kind is MoveKind.advance})
     if intent is Intent.hint:
         dive = case.deep_dive(state.diving)
         return (_dive_hint(state, dive) if dive else None) or _hint(case, stage, st, config)

@@ -117,6 +117,8 @@ class TemplateVoice:
             return (move.rung or Rung.prompt).value
         if move.kind is MoveKind.wrap_up and move.stage is not list(Stage)[-1]:
             return "ended"
+        if move.repeated:
+            return "advance_repeated"
         return move.kind.value
 
     @staticmethod

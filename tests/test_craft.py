@@ -378,6 +378,13 @@ def test_the_same_answer_again_moves_the_interview_on(store: Store, engine: Engi
     for stage in Stage:
         answers = [t.text for t in interview.turns if t.role == "candidate" and t.stage is stage]
         assert answers.count(same) <= 2, stage
+    after = [
+        interview.turns[n + 1]
+        for n, t in enumerate(interview.turns[:-1])
+        if t.role == "candidate" and t.text == same and interview.turns[n + 1].move is MoveKind.advance
+    ]
+    assert after, "a repeat moves the interview on"
+    assert all(re.search(r"before|already", t.text) for t in after), "and says why, not a bare thanks"
     short = Script(
         case=VIDEO,
         stages={s: ScriptedStage(answer="I'm not sure yet.", replies={"default": "No idea."}) for s in Stage},
