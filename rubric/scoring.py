@@ -119,7 +119,7 @@ class Scorecard(Strict):
 
 
 #: quotes of what was done well in a stage's feedback (the rest show in its outline's marks)
-DONE_WELL_QUOTES = 3
+DONE_WELL_QUOTES = 2
 
 #: a stage that leaves one of its core topics (training-serving skew, data leakage, metric choice)
 #: undiscussed, or discussed only once told, is at most shallow, however well the rest is covered
@@ -182,7 +182,9 @@ def score_stage(
                 i.topic for i in plan.ideas if i.topic and _status(i, coverage, credit, wrong) == "Made"
             )
         ),
-        outline=_outline(plan.ideas, coverage, credit, wrong),
+        outline=_outline(
+            plan.ideas, coverage, credit, wrong, TOP_OUTLINE_POINTS if score == 4 else OUTLINE_POINTS
+        ),
         mistakes=[
             _name(m) + (" (corrected when asked)" if m.id in corrected else "")
             for m in plan.misconceptions
@@ -220,14 +222,20 @@ def _done_well(
     return out
 
 
+#: the most points a stage's outline lists; a stage at the top anchor lists the one that matters most
+OUTLINE_POINTS = 3
+TOP_OUTLINE_POINTS = 1
+
+
 def _outline(
     ideas: list[ExpectedIdea],
     coverage: Coverage,
     credit: Mapping[str, float],
     wrong: set[Topic | None],
+    limit: int = OUTLINE_POINTS,
 ) -> list[str]:
     """What a strong answer also covers: the points the answer did not make unaided, each with what
-    the answer did with it, at most OUTLINE_POINTS of them, what matters most first: a point got
+    the answer did with it, at most `limit` of them, what matters most first: a point got
     wrong, then a core topic's or the case's crux (said in full, its why included), then the rest
     by their first sentence. The points made are quoted as done well; listing them again, or every
     minor miss, only lengthens the scorecard."""
@@ -240,11 +248,7 @@ def _outline(
         rank = 0 if status == "Got wrong" else 1 if full else 2
         text = " ".join(idea.text.split()) if full else _first_sentence(idea.text)
         missed.append((rank, n, f"{status}: {text}"))
-    return [line for _, _, line in sorted(missed)[:OUTLINE_POINTS]]
-
-
-#: the most points a stage's outline lists
-OUTLINE_POINTS = 3
+    return [line for _, _, line in sorted(missed)[:limit]]
 
 
 def _status(
