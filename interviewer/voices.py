@@ -156,7 +156,17 @@ def _facts(case: Case, ids: list[str]) -> str:
     answers = {f.id: " ".join(f.answer.split()) for f in case.requirements}
     if len(ids) == 1:
         return answers[ids[0]]
-    return "\n\n" + "\n".join(f"- **{i.replace('_', ' ').capitalize()}:** {answers[i]}" for i in ids)
+    return "\n\n" + "\n".join(f"- **{_label(i)}:** {answers[i]}" for i in ids)
+
+
+#: words of a requirement fact's id that read otherwise in a heading
+_LABEL_WORDS = {"eta": "ETA", "qps": "QPS", "infra": "infrastructure"}
+
+
+def _label(fact: str) -> str:
+    """A fact's id as the heading of its answer: "traffic_qps" -> "Traffic QPS"."""
+    words = [_LABEL_WORDS.get(w, w) for w in fact.split("_")]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
 
 class _Slots(dict[str, str]):

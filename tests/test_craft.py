@@ -438,6 +438,19 @@ def test_a_question_about_where_the_estimate_is_shown_is_answered_in_any_tense()
         assert "eta_display" in facts_asked(case, question), question
 
 
+def test_a_question_in_several_parts_gets_each_answer_under_a_readable_heading() -> None:
+    from interviewer.models import Move
+    from interviewer.voices import TemplateVoice
+
+    case = load_case(CaseId.eta_prediction)
+    move = Move(
+        kind=MoveKind.clarify, stage=Stage.clarifying_requirements, facts=["eta_display", "traffic_qps"]
+    )
+    text = TemplateVoice().text(move, case, "seed")
+    assert "- **ETA display:** " in text, text
+    assert "- **Traffic QPS:** " in text, text
+
+
 def test_the_scorecard_opens_with_strengths_and_says_why_a_stage_is_not_a_4(
     store: Store, engine: Engine
 ) -> None:
