@@ -232,7 +232,7 @@ def _outline(
     coverage: Coverage,
     credit: Mapping[str, float],
     wrong: set[Topic | None],
-    limit: int = OUTLINE_POINTS,
+    limit: int,
 ) -> list[str]:
     """What a strong answer also covers: the points the answer did not make unaided, each with what
     the answer did with it, at most `limit` of them, what matters most first: a point got
