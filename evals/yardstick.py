@@ -17,10 +17,11 @@ from common.markup import one_line, plain
 from common.settings import Settings
 from interviewer.engine import Engine, build_engine
 from interviewer.models import MoveKind, StageState, Turn
+from interviewer.policy import DONT_KNOW
 from interviewer.script import Script, load_script
 from interviewer.session import Interview
 from interviewer.store import Store
-from rubric.scoring import QUOTE_CHARS, Scorecard, overview
+from rubric.scoring import OVERALL_NOTE, QUOTE_CHARS, Scorecard, overview
 
 HERE = Path(__file__).parent / "yardstick"
 PERSONAS = HERE / "personas"
@@ -31,14 +32,19 @@ def _seen(st: StageState) -> dict[str, set[str]]:
     return {"made": set(st.met), "touched": set(st.shallow), "stated a known mistake": set(st.misconceptions)}
 
 
-def _note(before: dict[Stage, dict[str, set[str]]], interview: Interview, reply: Turn) -> str:
-    """What the judge found in the answer, per stage, and the move the policy chose next."""
+def _note(before: dict[Stage, dict[str, set[str]]], interview: Interview, answer: str, reply: Turn) -> str:
+    """What the judge found in the answer, per stage (or that it said nothing new, or that the
+    candidate did not know), and the move the policy chose next."""
     parts = []
     for stage, st in interview.state.stages.items():
         for label, ids in _seen(st).items():
             new = sorted(ids - before[stage][label])
             if new:
                 parts.append(f"{stage.label}: {label}: {', '.join(i.replace('_', ' ') for i in new)}.")
+    if DONT_KNOW.match(answer):
+        parts.append("Not answered: the candidate said they were not sure.")
+    elif not parts:
+        parts.append("Nothing new: no point made or mistake stated in this answer.")
     about = f" on {reply.idea.replace('_', ' ')}" if reply.idea else ""
     rung = f" ({reply.rung.value})" if reply.rung else ""
     parts.append(f"Next move: {(reply.move or MoveKind.ask).value}{rung}{about}.")
@@ -56,7 +62,7 @@ def _blocks(interview: Interview, script: Script) -> list[str]:
         before = {s: _seen(st) for s, st in interview.state.stages.items()}
         replies = interview.submit(answer)
         blocks.append(f"CANDIDATE MESSAGE\n{answer.strip()}")
-        blocks.append(f"INTERVIEWER HIDDEN NOTE\n{_note(before, interview, replies[0])}")
+        blocks.append(f"INTERVIEWER HIDDEN NOTE\n{_note(before, interview, answer, replies[0])}")
         blocks += [f"INTERVIEWER MESSAGE\n{plain(t.text)}" for t in replies]
     raise RuntimeError("the interview did not finish within 200 candidate turns")
 
@@ -80,13 +86,12 @@ def transcript(path: Path, store: Store, engine: Engine) -> str:
 
 def scorecard_markdown(card: Scorecard) -> str:
     """The scorecard as the terminal shows it (`ui.terminal.print_scorecard`), in Markdown."""
-    lines = ["| stage | score | gaps | hints |", "|---|---|---|---|"]
+    lines = ["| stage | score | unrounded | gaps | hints |", "|---|---|---|---|---|"]
     for s in card.stages:
         gaps = ", ".join(g.label for g in s.gaps) or "-"
-        lines.append(f"| {s.stage.label} | {s.score}/4 | {gaps} | {s.hints} |")
+        lines.append(f"| {s.stage.label} | {s.score}/4 | {s.raw:.2f} | {gaps} | {s.hints} |")
     lines.append(
-        f"\nOverall {card.overall:.2f}/4 (the mean of the stages' unrounded scores): "
-        f"{card.recommendation.value.replace('_', ' ')}"
+        f"\nOverall {card.overall:.2f}/4 ({OVERALL_NOTE}): {card.recommendation.value.replace('_', ' ')}"
     )
     lines.append(overview(card))
     for s in card.stages:

@@ -18,7 +18,7 @@ from common.markup import literal, one_line
 from interviewer.store import SessionUsage
 from knowledge.cases import load_case
 from knowledge.index import NOTES_DIR, read_note
-from rubric.scoring import QUOTE_CHARS, DiveNote, Scorecard, StageScore, overview
+from rubric.scoring import OVERALL_NOTE, QUOTE_CHARS, DiveNote, Scorecard, StageScore, overview
 
 SCORE_WORDS = {1: "missing or wrong", 2: "shallow", 3: "solid", 4: "excellent"}
 
@@ -56,6 +56,8 @@ def summary(note: StudyNote, chars: int = 400) -> str:
 class StageView(Strict):
     stage: Stage
     score: int
+    raw: float | None = None
+    """The unrounded score (the overall is their mean)."""
     mine: int | None
     done_well: list[tuple[str, list[str]]]
     """(criterion, its verbatim evidence) for criteria scored 3 or 4."""
@@ -72,6 +74,7 @@ def stage_view(score: StageScore, mine: int | None) -> StageView:
     return StageView(
         stage=score.stage,
         score=score.score,
+        raw=score.raw,
         mine=mine,
         done_well=list(score.done_well.items())
         or [(c.id, [one_line(q, QUOTE_CHARS) for q in c.evidence]) for c in score.criteria if c.score >= 3],
@@ -147,6 +150,10 @@ def _usage_line(report: Report) -> str:
     return f"{u.input_tokens:,} input and {u.output_tokens:,} output tokens in {u.calls} model calls · {cost}"
 
 
+def _raw(view: StageView) -> str:
+    return "" if view.raw is None else f"{view.raw:.2f}"
+
+
 def markdown(report: Report) -> str:
     when = f" · {report.when:%Y-%m-%d %H:%M} UTC" if report.when else ""
     lines = [
@@ -154,20 +161,21 @@ def markdown(report: Report) -> str:
         "",
         f"Level **{report.level}**{when} · engine {report.engine}",
         "",
-        f"**Overall {report.overall:.2f} / 4** (the mean of the stages' unrounded scores) · "
+        f"**Overall {report.overall:.2f} / 4** ({OVERALL_NOTE}) · "
         f"recommendation: **{report.recommendation}**",
         f"Hints: {report.hints} · points lost to help: {report.hint_penalty:g}",
         f"Tokens: {_usage_line(report)}",
         "",
         *[literal(line) for line in report.overview.splitlines()],
         "",
-        "| stage | grade | you said | gaps | hints |",
-        "|---|---|---|---|---|",
+        "| stage | grade | unrounded | you said | gaps | hints |",
+        "|---|---|---|---|---|---|",
     ]
     for s in report.stages:
         mine = "" if s.mine is None else str(s.mine)
         lines.append(
-            f"| {s.stage.number}. {s.stage.label} | {s.score} | {mine} | {_topics(s.gaps)} | {s.hints} |"
+            f"| {s.stage.number}. {s.stage.label} | {s.score} | {_raw(s)} | {mine} "
+            f"| {_topics(s.gaps)} | {s.hints} |"
         )
     for s in report.stages:
         lines += ["", f"## {s.stage.number}. {s.stage.label}: {s.score}/4 ({SCORE_WORDS[s.score]})", ""]
@@ -215,7 +223,7 @@ def printable_html(report: Report) -> str:
     e = html.escape
     when = f" · {report.when:%Y-%m-%d %H:%M} UTC" if report.when else ""
     rows = "".join(
-        f"<tr><td>{s.stage.number}. {e(s.stage.label)}</td><td>{s.score}</td>"
+        f"<tr><td>{s.stage.number}. {e(s.stage.label)}</td><td>{s.score}</td><td>{_raw(s)}</td>"
         f"<td>{'' if s.mine is None else s.mine}</td><td>{e(_topics(s.gaps))}</td><td>{s.hints}</td></tr>"
         for s in report.stages
     )
@@ -227,7 +235,8 @@ def printable_html(report: Report) -> str:
         f"<p><b>Overall {report.overall:.2f} / 4</b> · recommendation: <b>{e(report.recommendation)}</b><br>",
         f"Hints: {report.hints} · points lost to help: {report.hint_penalty:g}<br>",
         f"Tokens: {e(_usage_line(report))}</p>",
-        "<table><tr><th>stage</th><th>grade</th><th>you said</th><th>gaps</th><th>hints</th></tr>",
+        "<table><tr><th>stage</th><th>grade</th><th>unrounded</th><th>you said</th><th>gaps</th>"
+        "<th>hints</th></tr>",
         rows,
         "</table>",
     ]

@@ -14,6 +14,7 @@ from common.ids import CaseId, Level, Stage
 from common.limits import Budget, spending
 from interviewer.models import DIVE_RUNGS, Move, MoveKind, Rung, SessionState, Turn
 from interviewer.policy import (
+    DONT_KNOW,
     Intent,
     PolicyConfig,
     classify,
@@ -455,13 +456,30 @@ class Interview:
                 )
             )
         dives = [self._dive_note(d) for d in self.case.deep_dives if d.id in self.state.dived()]
-        return build_scorecard(self.state.case, self.state.level, stages, dives)
+        return build_scorecard(self.state.case, self.state.level, stages, dives, self._unanswered())
+
+    def _unanswered(self) -> list[str]:
+        """Where the candidate said they did not know, one entry per question: the stage, or the
+        deep dive on their component."""
+        out = []
+        for asked, answered in pairwise(self.turns):
+            if (
+                asked.role == "interviewer"
+                and answered.role == "candidate"
+                and DONT_KNOW.match(answered.text)
+            ):
+                dive = self.case.deep_dive(asked.idea) if asked.rung in DIVE_RUNGS else None
+                out.append(f"the deep dive on {dive.choice}" if dive else answered.stage.label)
+        return out
 
     def _dive_note(self, dive: DeepDive) -> DiveNote:
         """A deep dive asked, with the candidate's answer and what it made of a strong answer's
-        points (read by the offline judge, whichever engine interviewed)."""
+        points (read by the offline judge, whichever engine interviewed); a point the candidate's
+        earlier answers made before the dive was asked counts as made."""
         answer = _answer_to(self.turns, dive.id)
         found = points_made(dive.look_for, answer) if answer else [None] * len(dive.look_for)
+        earlier = set(self.state.explained.get(dive.id, []))  # made before the dive was asked
+        found = ["earlier" if n in earlier and f != "made" else f for n, f in enumerate(found)]
         return DiveNote(
             choice=dive.choice,
             question=dive.question,
@@ -501,7 +519,12 @@ class Interview:
         return f"{self.state.id}:{len(self.turns)}"
 
 
-_DIVE_STATUS = {"made": "Made", "touched": "Touched", None: "Not discussed"}
+_DIVE_STATUS = {
+    "made": "Made",
+    "earlier": "Made before the dive",
+    "touched": "Touched",
+    None: "Not discussed",
+}
 
 
 def _answer_to(turns: list[Turn], idea: str) -> str:

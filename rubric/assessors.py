@@ -380,9 +380,17 @@ def points_made(
     made, touched = judge.threshold - slack, judge.shallow_threshold - slack
     out: list[str | None] = []
     for point in points:
-        best = float((vectors @ _embedded((point,)).T).max())
+        best = float((vectors @ _embedded((point, *_clauses(point))).T).max())
         out.append("made" if best >= made else "touched" if best >= touched else None)
     return out
+
+
+def _clauses(point: str) -> tuple[str, ...]:
+    """A point's clauses, when a semicolon joins several ("Shard across machines, fan each query out
+    and merge the top-k; replicate the shards until …"): an answer that makes one of them in its own
+    words reads far from the whole line."""
+    parts = tuple(p.strip() for p in point.split(";") if len(p.split()) >= 4)
+    return parts if len(parts) > 1 else ()
 
 
 def forget_answers() -> None:

@@ -10,6 +10,7 @@ by itself. Gaps are what is wrong or centrally missing; thin or minor points bec
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -116,6 +117,9 @@ class Scorecard(Strict):
     recommendation: Recommendation
     hint_penalty: float
     """Points lost across the interview to ideas that came only after help."""
+    unanswered: list[str] = []
+    """Where the candidate said they did not know, one entry per question: a stage's label, or "the
+    deep dive on <component>"."""
 
 
 #: quotes of what was done well in a stage's feedback (the rest show in its outline's marks)
@@ -469,6 +473,8 @@ def overview(card: Scorecard) -> str:
     mistakes = [f"in {lower_first(s.stage.label)}, {m}" for s in card.stages for m in s.mistakes]
     if mistakes:
         lines.append("Mistakes: " + "; ".join(mistakes) + ".")
+    if card.unanswered:
+        lines.append(_not_sure(card.unanswered))
     if card.dives:
         lines.append("Deep dives: " + "; ".join(f"{d.choice} ({_dive_tally(d)})" for d in card.dives) + ".")
     lines.append(BRIEF_NOTE)
@@ -483,7 +489,7 @@ def _dive_tally(dive: DiveNote) -> str:
     made = sum(point.startswith("Made") for point in dive.points)
     total = len(dive.points or dive.look_for)
     if not dive.answer.strip():
-        return "not answered"
+        return "not answered" + (f"; {made} of {total} points made before it" if made else "")
     return (
         f"none of the {total} points a strong answer covers" if not made else f"{made} of {total} points made"
     )
@@ -514,8 +520,25 @@ def recommend(level: Level, overall: float) -> Recommendation:
     return Recommendation.strong_no_hire
 
 
+def _not_sure(where: list[str]) -> str:
+    """The questions the candidate said they did not know, counted where they were asked."""
+    counts = Counter(where)
+    n = len(where)
+    parts = "; ".join(f"{k} in {lower_first(w)}" for w, k in counts.items())
+    return f'Not sure: {n} question{"s" if n > 1 else ""} answered with "not sure" ({parts}).'
+
+
+#: how the overall relates to the stage scores shown (a stage's raw 3.5 shows as 4, so a card of 4s can
+#: average 3.7)
+OVERALL_NOTE = "the mean of the unrounded stage scores; a stage at 3.5 or more shows as 4"
+
+
 def build_scorecard(
-    case: CaseId, level: Level, stages: list[StageScore], dives: list[DiveNote] | None = None
+    case: CaseId,
+    level: Level,
+    stages: list[StageScore],
+    dives: list[DiveNote] | None = None,
+    unanswered: list[str] | None = None,
 ) -> Scorecard:
     overall = round(sum(s.raw for s in stages) / len(stages), 3) if stages else 1.0
     return Scorecard(
@@ -526,4 +549,5 @@ def build_scorecard(
         overall=overall,
         recommendation=recommend(level, overall),
         hint_penalty=round(sum(s.help_cost for s in stages), 3),
+        unanswered=unanswered or [],
     )

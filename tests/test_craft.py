@@ -552,3 +552,34 @@ def test_a_component_already_explained_is_not_dug_into_again(store: Store, engin
     assert [t for t in asked.turns if t.rung is Rung.dive and t.idea == dive.id], (
         "proposed alone, it is asked"
     )
+
+
+def test_a_dive_point_made_before_the_dive_counts_on_the_scorecard(store: Store, engine: Engine) -> None:
+    """The candidate explained part of their component before the interviewer dug into it: the dive's
+    note marks that point as made, not as "Not discussed", and the overview counts it."""
+    script = Script(
+        case=ADS,
+        stages={
+            **{s: ScriptedStage(answer="I'm not sure yet.") for s in Stage},
+            Stage.model_development: ScriptedStage(
+                answer="I'd train a DCN with embedding tables for the ids. Shard the big tables across "
+                "parameter servers and cache hot rows on the serving hosts.",
+                replies={"default": "I'm not sure."},
+            ),
+        },
+    )
+    interview = _played(store, engine, script)
+    assert any(t.rung is Rung.dive and t.idea == "dive_embedding_tables" for t in interview.turns)
+    card = interview.state.scorecard
+    assert card is not None
+    dive = next(d for d in card.dives if d.choice == "a deep network with embedding tables")
+    marks = [p.split(": ", 1)[0] for p in dive.points]
+    assert marks[-1] == "Made before the dive", marks
+    assert marks[:-1] == ["Not discussed"] * (len(marks) - 1)
+    from rubric.scoring import overview
+
+    said = overview(card)
+    assert "1 of 4 points made" in said
+    assert "in the deep dive on a deep network with embedding tables" in said, (
+        "the blank dive answer is named"
+    )

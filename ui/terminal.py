@@ -12,7 +12,7 @@ from rich.text import Text
 
 from common.errors import InputError
 from common.markup import one_line
-from rubric.scoring import QUOTE_CHARS
+from rubric.scoring import OVERALL_NOTE, QUOTE_CHARS
 
 if TYPE_CHECKING:
     from interviewer.doctor import Check
@@ -78,15 +78,18 @@ def print_transcript(session: Interview) -> None:
 
 def print_scorecard(card: Scorecard) -> None:
     table = Table(
-        "stage", "score", "gaps", "hints", title=f"Scorecard · {card.case.value} · {card.level.value}"
+        "stage",
+        "score",
+        "unrounded",
+        "gaps",
+        "hints",
+        title=f"Scorecard · {card.case.value} · {card.level.value}",
     )
     for s in card.stages:
-        table.add_row(s.stage.label, f"{s.score}/4", ", ".join(g.value for g in s.gaps) or "-", str(s.hints))
+        gaps = ", ".join(g.value for g in s.gaps) or "-"
+        table.add_row(s.stage.label, f"{s.score}/4", f"{s.raw:.2f}", gaps, str(s.hints))
     console.print(table)
-    console.print(
-        f"Overall {card.overall:.2f}/4 (the mean of the stages' unrounded scores) "
-        f"→ [bold]{card.recommendation.value}[/]"
-    )
+    console.print(f"Overall {card.overall:.2f}/4 ({OVERALL_NOTE}) → [bold]{card.recommendation.value}[/]")
     from rubric.scoring import overview
 
     console.print(Text(overview(card)))

@@ -14,6 +14,7 @@ from common.markup import literal
 from interviewer.export import Report, StageView
 from interviewer.models import Outcome, Turn
 from interviewer.progress import topic_label
+from rubric.scoring import OVERALL_NOTE
 
 ROLES = {"interviewer": "assistant", "candidate": "user"}
 TEMPLATE_VOICE = "offline"
@@ -110,7 +111,7 @@ def score_chart(report: Report) -> Any:
 
 
 def show_report(report: Report) -> None:
-    unrounded = "The mean of the stages' unrounded scores, after help penalties"
+    unrounded = f"{OVERALL_NOTE[0].upper()}{OVERALL_NOTE[1:]}, after help penalties"
     st.metric("Overall", f"{report.overall:.2f} / 4", help=unrounded)
     st.markdown(f"Recommendation for **{report.level}**: **{report.recommendation}**")
     u = report.usage
