@@ -178,8 +178,9 @@ class StageState(Strict):
     started_at: datetime | None = None
 
     def hints(self) -> int:
-        """Hints given: on missed ideas, and on deep dives (the smaller step carries the dive's)."""
-        helped = (Rung.hint, Rung.narrow, Rung.dive_hint)
+        """Hints given: on missed ideas, and on deep dives (a dive's smaller step is a question, not a
+        hint)."""
+        helped = (Rung.hint, Rung.dive_hint)
         return sum(rung in helped for rungs in self.rungs.values() for rung in rungs)
 
     def credit(self) -> dict[str, float]:

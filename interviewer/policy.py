@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -39,6 +39,15 @@ DONT_KNOW = re.compile(
     r"(?:i['’]?m not sure|i am not sure|not sure|i don['’]?t know|no idea|"
     r"(?:i have |i've got )?nothing (?:else|more)(?: to add)?|that['’]?s all|i can['’]?t think of anything)"
     r"[\s.!,]*(?:sorry)?[\s.!]*$",
+    re.IGNORECASE,
+)
+
+#: an answer that ends by saying the candidate is ready to go on ("otherwise ok, let's go", "that's it
+#: from me"): no open "what else?" follows it
+READY = re.compile(
+    r"(?:\b(?:let['’]?s|let us|we can|can we) (?:go on|move on|go|continue|proceed|move to the next\w*)"
+    r"|\b(?:that['’]?s|this is) (?:it|all)(?: from me| for (?:this|now))?|\b(?:i['’]?m|i am) done(?: here)?"
+    r"|\bmoving on)[\s.!?,)]*(?:then|now)?[\s.!?]*$",
     re.IGNORECASE,
 )
 
@@ -220,7 +229,10 @@ def next_move(
         return narrow
     unsure = intent is Intent.answer and bool(DONT_KNOW.match(text))
     said = text if intent is Intent.answer else ""
-    move = _answer_move(case, state, intent, config, left, _told(case, state, text, intent), unsure, said)
+    ready = intent is Intent.answer and bool(READY.search(text))
+    move = _answer_move(
+        case, state, intent, config, left, _told(case, state, text, intent), unsure, said, ready
+    )
     if move.kind is MoveKind.wrap_up:  # the last stage is done: the candidate's questions first
         # after the closing deep dive, the close leaves that dive first: the scorecard goes over it
         return move.model_copy(update={"kind": MoveKind.ask, "closing": True, "idea": state.diving})
@@ -258,12 +270,17 @@ def _answer_move(
     told: set[str] = frozenset(),  # type: ignore[assignment]
     unsure: bool = False,
     said: str = "",
+    ready: bool = False,
 ) -> Move:
     """`unsure`: the answer says the candidate has nothing (more) to say; a point they already touched
     is then left to the scorecard instead of pressed on with a pointed question or a hint. `said`:
-    the answer just given (the open follow-up asks why only about a claim made in it)."""
+    the answer just given (the open follow-up asks why only about a claim made in it). `ready`: the
+    answer ends by saying the candidate is ready to go on; no open "what else?" or hint follows, only
+    a must-probe point's pointed question."""
     stage, st = state.stage, state.current
     asserted = _exhausted(case, stage, st, config)
+    if ready:  # the ladder's other rungs stay for `_exhausted`: an idea is not let go for this
+        config = replace(config, ladder=(Rung.prompt,), focus=True)
     if intent is Intent.skip:
         return _advance(stage, asserted)
     if intent is Intent.repeat:
@@ -289,7 +306,9 @@ def _answer_move(
     missed = [
         i
         for i in missed_ideas(case, stage, st)
-        if not _asked_already(case, st, stage, i, told) and not (unsure and i.id in st.shallow)
+        if not _asked_already(case, st, stage, i, told)
+        and not (unsure and i.id in st.shallow)
+        and (must_probe(i) or not ready)
     ]
     if not missed or _strong_enough(case, stage, st, config):
         return _strong_stage(case, state, missed, asserted, config, left, said)
@@ -359,7 +378,8 @@ def _move_on(case: Case, state: SessionState, asserted: list[str], left: TimeLef
 def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None) -> Move | None:
     """After an answer to a deep dive that made none of its points (a blank, or another subject),
     once, as an interviewer steers back instead of moving on: one part of the dive's question on its
-    own with the dive's hint (a question in one part has no smaller step: the hint alone)."""
+    own, without the hint (asked for, `/hint` gives it); a question in one part has no smaller step,
+    so the hint is the step."""
     dive = case.deep_dive(state.diving)
     if dive is None or not state.dive_missed or (left is not None and left.total_minutes <= 0):
         return None
@@ -371,8 +391,8 @@ def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None) -> Move
 
 
 def _dive_hint(state: SessionState, dive: DeepDive) -> Move | None:
-    """The dive's hint, unless it was given, with its smaller step or alone (or the dive has none)."""
-    if dive.hint is None or {Rung.narrow, Rung.dive_hint} & set(state.current.rungs.get(dive.id, [])):
+    """The dive's hint, unless it was given (or the dive has none)."""
+    if dive.hint is None or Rung.dive_hint in state.current.rungs.get(dive.id, []):
         return None
     return Move(kind=MoveKind.hint, stage=state.stage, idea=dive.id, rung=Rung.dive_hint)
 

@@ -197,7 +197,7 @@ def _downsampling_dive(reply: str) -> Script:
     )
 
 
-def test_a_deep_dive_left_blank_gets_a_smaller_step_with_a_hint_then_the_scorecard_says_so(
+def test_a_deep_dive_left_blank_gets_a_smaller_step_then_the_scorecard_says_so(
     store: Store, engine: Engine
 ) -> None:
     case = load_case(ADS)
@@ -210,11 +210,11 @@ def test_a_deep_dive_left_blank_gets_a_smaller_step_with_a_hint_then_the_scoreca
     interview = _played(store, engine, script)
     asked = [t for t in interview.turns if t.idea == dive.id and t.rung in DIVE_RUNGS]
     assert [t.rung for t in asked] == [Rung.dive, Rung.narrow], (
-        "a smaller step with a hint, then the interview goes on (no third round of 'not sure')"
+        "a smaller step, then the interview goes on (no third round of 'not sure')"
     )
     assert part[1:] in asked[1].text
     assert dive.choice in asked[1].text, "it stays on the candidate's component"
-    assert " ".join(dive.hint.split()) in asked[1].text
+    assert " ".join(dive.hint.split()) not in asked[1].text, "a smaller question before any hint"
     card = interview.state.scorecard
     assert card is not None
     assert card.dives[0].answer == "I'm not sure.", "an answer given again is quoted once"
@@ -583,3 +583,41 @@ def test_a_dive_point_made_before_the_dive_counts_on_the_scorecard(store: Store,
     assert "in the deep dive on a deep network with embedding tables" in said, (
         "the blank dive answer is named"
     )
+
+
+def test_an_answer_that_says_it_is_done_gets_no_open_what_else() -> None:
+    """ "…otherwise ok, let's go": the candidate has said what they have. The interviewer answers any
+    question in it and goes on, with no open "what else?" and no pointed question on a minor point;
+    a must-probe point still gets its pointed question. Said mid-answer, it changes nothing."""
+    from interviewer.models import SessionState
+    from interviewer.policy import READY, Intent, must_probe, next_move
+
+    for said in (
+        "any regulation on data use? otherwise ok, let's go",
+        "That's it from me.",
+        "Let's move on.",
+    ):
+        assert READY.search(said), said
+    assert not READY.search("Let's go with a two-tower model and see how it does on recall.")
+    case = load_case(VIDEO)
+    stage = Stage.data_preparation
+    plan = case.plan(stage)
+
+    def move(text: str, met: list[str]) -> tuple[MoveKind, Rung | None, str | None]:
+        state = SessionState(id="t", case=case.id, level=Level.senior, provider="offline", prompt_version="")
+        state.stage = stage
+        state.current.met = {i: ["said"] for i in met}
+        m = next_move(case, state, Intent.answer, text, NO_CURVEBALL)
+        return m.kind, m.rung, m.idea
+
+    minor = [i.id for i in plan.ideas if not must_probe(i)]
+    crux = [i for i in plan.ideas if must_probe(i)]
+    assert crux
+    assert minor
+    open_kind = move("I'd log the impressions and the watches.", [crux[0].id])
+    assert open_kind[1] is Rung.pump, "without the signal the open follow-up comes first"
+    all_crux = [i.id for i in crux]
+    ready = move("I'd log the impressions and the watches. That's all from me.", all_crux)
+    assert ready[0] is MoveKind.advance, ready
+    left = move("I'd log the impressions and the watches. Let's move on.", all_crux[1:])
+    assert (left[1], left[2]) == (Rung.prompt, crux[0].id), left
