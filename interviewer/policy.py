@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from common.ids import CORE_TOPICS, Level, Stage, Topic
 from common.markup import one_line
 from interviewer.models import Move, MoveKind, Rung, SessionState, StageState, TimeLeft
+from knowledge.cases import embedded_questions, facts_asked
 from rubric.scoring import reasoned
 
 if TYPE_CHECKING:
@@ -103,11 +104,6 @@ def classify(text: str, config: PolicyConfig = PolicyConfig()) -> Intent:
     return Intent.answer
 
 
-def facts_asked(case: Case, text: str) -> list[str]:
-    """Requirement-sheet facts the question asks about."""
-    return [f.id for f in case.requirements if any(re.search(a, text, re.I) for a in f.asks)]
-
-
 def _priority(topic: Topic | None) -> int:
     return CORE_TOPICS.index(topic) if topic in CORE_TOPICS else len(CORE_TOPICS)
 
@@ -185,22 +181,6 @@ def _already_answered(case: Case, state: SessionState, text: str) -> bool:
     return set(facts) <= set(state.current.facts)
 
 
-_QUESTION = re.compile(r"[^.!?;\n]*\?")
-#: a question asked as a statement: "I'd also like to know how fast it must answer."
-_INDIRECT = re.compile(
-    r"[^.!?;\n]*\b(i'?d (also )?(like|want|need) to (know|understand|ask)|i (also )?(want|need) to "
-    r"(know|understand|ask)|i wonder|tell me)\b[^.!?;\n]*[.!;\n]",
-    re.IGNORECASE,
-)
-
-
-def embedded_questions(text: str) -> list[str]:
-    """The questions asked inside a longer answer ("pricing CPC? GSP?" in the middle of a list), and
-    those asked as statements ("I'd like to know the peak traffic.")."""
-    found = [m.group(0) for m in _QUESTION.finditer(text)] + [m.group(0) for m in _INDIRECT.finditer(text)]
-    return [q.strip() for q in found if len(q.strip()) > 2]
-
-
 def _asked_inline(case: Case, state: SessionState, text: str) -> list[str]:
     """Requirement facts that an answer's embedded questions ask about and no stage has given yet (a
     fact already given is not pasted again for a passing or rhetorical question)."""
@@ -257,7 +237,7 @@ def _asked_already(case: Case, st: StageState, stage: Stage, idea: ExpectedIdea,
     question back to them."""
     if stage is not Stage.clarifying_requirements:
         return False
-    asks = set(facts_asked(case, idea.question))
+    asks = set(idea.facts or facts_asked(case, idea.question))
     return idea.id in st.shallow or (bool(asks) and asks <= told)
 
 

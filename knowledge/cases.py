@@ -66,6 +66,10 @@ class ExpectedIdea(_Cued):
     """A pointed question whose answer is the idea."""
     level: Level | None = None
     """Expected only of candidates at this level or above (a stage plan's `depth` ideas)."""
+    facts: list[str] = []
+    """Clarifying requirements only: the requirement-sheet facts that answer this idea's question.
+    A candidate who asks for one of them has raised the idea; once all are given, its pointed
+    question would only put the candidate's own question back to them."""
 
 
 class Misconception(_Cued):
@@ -210,6 +214,18 @@ class Case(Strict):
             raise ValueError(f"ids used more than once: {', '.join(repeated)}")
         return self
 
+    @model_validator(mode="after")
+    def _facts_known(self) -> Case:
+        """An idea's `facts` name lines of this case's requirement sheet, in clarifying requirements."""
+        known = {f.id for f in self.requirements}
+        for stage, plan in self.stages.items():
+            for idea in [*plan.ideas, *plan.depth]:
+                if idea.facts and stage is not Stage.clarifying_requirements:
+                    raise ValueError(f"idea {idea.id!r}: facts belong to clarifying requirements ideas")
+                if unknown := sorted(set(idea.facts) - known):
+                    raise ValueError(f"idea {idea.id!r}: no requirement fact {', '.join(unknown)}")
+        return self
+
     def plan(self, stage: Stage) -> StagePlan:
         return self.stages[stage]
 
@@ -231,6 +247,39 @@ class Case(Strict):
                 extra.append(played.idea)
             stages[stage] = plan.model_copy(update={"ideas": [*plan.ideas, *extra]}) if extra else plan
         return self.model_copy(update={"stages": stages})
+
+
+def facts_asked(case: Case, text: str) -> list[str]:
+    """Requirement-sheet facts the question asks about."""
+    return [f.id for f in case.requirements if any(re.search(a, text, re.I) for a in f.asks)]
+
+
+_QUESTION = re.compile(r"[^.!?;\n]*\?")
+#: a question asked as a statement: "I'd also like to know how fast it must answer."
+_INDIRECT = re.compile(
+    r"[^.!?;\n]*\b(i'?d (also )?(like|want|need) to (know|understand|ask)|i (also )?(want|need) to "
+    r"(know|understand|ask)|i wonder|tell me)\b[^.!?;\n]*[.!;\n]",
+    re.IGNORECASE,
+)
+
+
+def embedded_questions(text: str) -> list[str]:
+    """The questions asked inside a longer answer ("pricing CPC? GSP?" in the middle of a list), and
+    those asked as statements ("I'd like to know the peak traffic.")."""
+    found = [m.group(0) for m in _QUESTION.finditer(text)] + [m.group(0) for m in _INDIRECT.finditer(text)]
+    return [q.strip() for q in found if len(q.strip()) > 2]
+
+
+def ideas_asked(case: Case, text: str) -> dict[str, list[str]]:
+    """Requirements ideas whose facts the answer's questions ask for, each with those questions (the
+    candidate raised the idea by asking; what they make of the answer is judged later)."""
+    out: dict[str, list[str]] = {}
+    for question in embedded_questions(text):
+        asked = set(facts_asked(case, question))
+        for idea in case.plan(Stage.clarifying_requirements).ideas:
+            if asked & set(idea.facts):
+                out.setdefault(idea.id, []).append(question)
+    return out
 
 
 def load_case_file(path: Path) -> Case:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from common.base import Strict, load_yaml
 from common.ids import Stage, Topic
+from knowledge.cases import ideas_asked
 from rubric.guard import addresses_grader
 from rubric.shorthand import spelled_out
 
@@ -215,6 +216,10 @@ def _opposite(item: ExpectedIdea | Misconception, sentence: str) -> bool:
     return False
 
 
+#: how close a question must come to a requirements idea to raise it by asking for its facts: looser
+#: than a sentence on the stage's subject, since a question names the subject in a few words
+ASKED_ON_SUBJECT = 0.3
+
 #: how much closer than a made point a sentence must come to count for another stage's idea
 CROSS_STAGE_EXTRA = 0.05
 
@@ -275,6 +280,9 @@ class EmbeddingAssessor:
                 met[idea.id] = quotes
             elif quotes := _in_order(units, set(weak) | set(titled)):
                 shallow[idea.id] = quotes
+        for idea_id, questions in self._asked(case, stage, text).items():
+            if idea_id not in met:
+                shallow[idea_id] = [*shallow.get(idea_id, []), *questions]
         wrong = self._wrong(case, stage, units, vectors[:count], idea_scores)
         wrong = _joined(plan, wrong, self._said_to_grader(case, stage, text))
         _unclaim(plan, wrong, met)
@@ -285,6 +293,24 @@ class EmbeddingAssessor:
         shallow = {i.id: shallow[i.id] for i in plan.ideas if i.id in shallow and i.topic not in stated}
         on_topic = any(score >= self.topic_threshold for _, score in idea_scores)
         return Coverage(met=met, shallow=shallow, misconceptions=wrong, on_topic=on_topic)
+
+    def _asked(self, case: Case, stage: Stage, text: str) -> dict[str, list[str]]:
+        """Requirements ideas the answer raises by asking for their facts: a question that the
+        requirement sheet answers with one of the idea's facts and that is on the idea's subject
+        (`ASKED_ON_SUBJECT`; "click the carousel more?" asks about the goal, not about labels)."""
+        if stage is not Stage.clarifying_requirements:
+            return {}
+        from knowledge.embedding import minilm
+
+        ideas = case.plan(stage).ideas
+        banks = dict(zip((i.id for i in ideas), _bank(ideas), strict=True))
+        out: dict[str, list[str]] = {}
+        for idea_id, questions in ideas_asked(case, text).items():
+            vectors = minilm().embed([spelled_out(q) for q in questions])
+            scores = (vectors @ banks[idea_id].T).max(axis=1)
+            if on_subject := [q for q, s in zip(questions, scores, strict=True) if s >= ASKED_ON_SUBJECT]:
+                out[idea_id] = on_subject
+        return out
 
     def _said_to_grader(self, case: Case, stage: Stage, text: str) -> dict[str, list[str]]:
         """Mistakes stated in sentences addressed to the grader: such a sentence earns nothing, but

@@ -338,3 +338,26 @@ def test_evidence_from_shorthand_is_quoted_as_written() -> None:
     quotes = [q for said in (*coverage.met.values(), *coverage.shallow.values()) for q in said]
     assert quotes
     assert all(q in text for q in quotes)
+
+
+def test_a_statistic_over_all_orders_is_the_leak_not_the_point_in_time_feature() -> None:
+    """A bi-encoder reads "average prep time on all the orders" as near "only from orders before":
+    the case's mistake says it, and a bare label definition is only a touch of cleaning the label;
+    the correction, in the candidate's words, makes the point."""
+    case = load_case(CaseId.eta_prediction)
+    judge = EmbeddingAssessor()
+    leaky = (
+        "For the restaurant I compute the average preparation time on all the orders we have in the data. "
+        "Label is delivered time minus order time."
+    )
+    found = judge.assess(case, Stage.data_preparation, leaky)
+    assert "store_stats_over_all_orders" in found.misconceptions
+    assert "point_in_time_and_time_split" not in found.met
+    assert "clean_labels" not in found.met
+    fixed = judge.assess(
+        case,
+        Stage.data_preparation,
+        "I should use the restaurant average only with the orders before. And test on the last weeks.",
+    )
+    assert "point_in_time_and_time_split" in fixed.met
+    assert not fixed.misconceptions

@@ -621,3 +621,35 @@ def test_an_answer_that_says_it_is_done_gets_no_open_what_else() -> None:
     assert ready[0] is MoveKind.advance, ready
     left = move("I'd log the impressions and the watches. Let's move on.", all_crux[1:])
     assert (left[1], left[2]) == (Rung.prompt, crux[0].id), left
+
+
+# ---------------------------------------------------------------- asking is raising the point
+
+
+def test_asking_for_a_requirement_raises_its_idea_and_is_not_asked_back(store: Store, engine: Engine) -> None:
+    """ "what labels do we get, how fast?" asks for the label fact: the candidate raised how fraud
+    labels arrive, so the judge finds it touched and the interviewer never puts that question back
+    to them. A question that only shares a word with a fact ("click the carousel more?" is about
+    the goal, not the labels) raises nothing."""
+    case = load_case(CaseId.fraud_detection)
+    stage = Stage.clarifying_requirements
+    asked = "- goal: minimise fraud losses?\n- latency budget?\n- what labels do we get, how fast?"
+    judged = EmbeddingAssessor().assess(case, stage, asked)
+    assert "how_fraud_labels_arrive" in {**judged.met, **judged.shallow}
+    labels = next(i for i in case.plan(stage).ideas if i.id == "how_fraud_labels_arrive")
+    script = Script(case=case.id, stages={stage: ScriptedStage(answer=asked)})
+    interview = _played(store, engine, script)
+    said = [t.text for t in interview.turns if t.stage is stage and t.role == "interviewer"]
+    assert not [t for t in said if labels.question in t], said
+    assert [t for t in said if "chargeback" in t], "the label fact was given"
+    listings = load_case(CaseId.similar_listings)
+    goal = "What's the goal, is it getting people to click the carousel more or something else?"
+    touched = EmbeddingAssessor().assess(listings, stage, goal)
+    assert "no_similarity_labels" not in {**touched.met, **touched.shallow}
+
+
+def test_every_requirements_idea_names_the_facts_that_answer_it() -> None:
+    for case_id in available_cases():
+        case = load_case(case_id)
+        for idea in case.plan(Stage.clarifying_requirements).ideas:
+            assert idea.facts, (case_id, idea.id)
