@@ -76,6 +76,10 @@ class Misconception(_Cued):
     """A known wrong move for this stage of this case."""
 
     correction: str = Field(min_length=10)
+    exclusive: bool = False
+    """A mistake of leaving everything else out ("monitoring only latency and errors"): a sentence
+    that reads like it ("- latency, error rate") states it only when nothing else in the answer
+    touches the stage's points; its cues state it regardless."""
 
 
 def at_least(level: Level, floor: Level) -> bool:

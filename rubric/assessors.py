@@ -358,6 +358,11 @@ class EmbeddingAssessor:
                 and not _NEGATION.search(units[i])
                 and not _opposite(item, units[i])
             }
+            if item.exclusive and any(
+                i not in close and score >= self.shallow_threshold
+                for i, (_, score) in enumerate(idea_scores[:count])
+            ):  # "- latency, error rate" beside "- fraud rate, decline rate" is no "only latency"
+                close = set()
             cued = {i for i in range(count) if _cue_stated(_mistake_cues(item), units[i])}
             if quotes := _in_order(units, close | cued):
                 out[item.id] = quotes

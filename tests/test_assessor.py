@@ -361,3 +361,16 @@ def test_a_statistic_over_all_orders_is_the_leak_not_the_point_in_time_feature()
     )
     assert "point_in_time_and_time_split" in fixed.met
     assert not fixed.misconceptions
+
+
+def test_a_bare_list_of_system_metrics_beside_other_signals_is_not_monitoring_them_alone() -> None:
+    """ "Monitoring only latency, uptime and errors" is a mistake of leaving the rest out: a list that
+    names latency beside fraud and decline rates does not state it; said alone, or outright, it does."""
+    case = load_case(CaseId.fraud_detection)
+    judge = EmbeddingAssessor()
+    listed = "- latency, error rate\n- fraud rate, decline rate per day\n- retrain when metrics drop"
+    assert "operational_metrics_only" not in judge.assess(case, Stage.monitoring, listed).misconceptions
+    alone = "I'd watch CPU, memory and error rates like for any other microservice."
+    assert "operational_metrics_only" in judge.assess(case, Stage.monitoring, alone).misconceptions
+    outright = alone + " I'd also look at fraud rate per day. I'd only monitor latency and uptime for alerts."
+    assert "operational_metrics_only" in judge.assess(case, Stage.monitoring, outright).misconceptions
