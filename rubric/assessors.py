@@ -405,9 +405,16 @@ def points_made(
     makes it ("made"), only touches it ("touched") or neither, by its closest sentence, at the stage
     judge's bars less `slack`. A deep dive's answer is read this way; it is shown, not scored."""
     judge = judge or EmbeddingAssessor()
-    units, _, vectors = _answer(text)
+    units, count, vectors = _answer(text)
     if not units or not points:
         return [None] * len(points)
+    import numpy as np
+
+    from knowledge.embedding import minilm
+
+    parts = [part for unit in units[:count] for part in _clauses(unit, ",")]
+    if parts:  # "…, sharded by id across machines, with each query fanned out to every shard"
+        vectors = np.vstack([vectors, minilm().embed([spelled_out(part) for part in parts])])
     made, touched = judge.threshold - slack, judge.shallow_threshold - slack
     out: list[str | None] = []
     for point in points:
@@ -416,11 +423,13 @@ def points_made(
     return out
 
 
-def _clauses(point: str) -> tuple[str, ...]:
-    """A point's clauses, when a semicolon joins several ("Shard across machines, fan each query out
-    and merge the top-k; replicate the shards until …"): an answer that makes one of them in its own
-    words reads far from the whole line."""
-    parts = tuple(p.strip() for p in point.split(";") if len(p.split()) >= 4)
+def _clauses(text: str, mark: str = ";") -> tuple[str, ...]:
+    """The clauses of a line that `mark` joins, each of four words or more, when there are several:
+    a dive's point joined by semicolons ("Shard across machines, fan each query out and merge the
+    top-k; replicate the shards until …"), or an answer's sentence by commas ("The index is HNSW,
+    sharded by vector id across machines, with each query fanned out to every shard"). A point made
+    in one clause reads far from the whole line."""
+    parts = tuple(p.strip() for p in text.split(mark) if len(p.split()) >= 4)
     return parts if len(parts) > 1 else ()
 
 

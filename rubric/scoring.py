@@ -481,8 +481,13 @@ def overview(card: Scorecard) -> str:
     return "\n".join(lines)
 
 
-#: the outlines cite the case's whole requirement sheet, not only the facts the interview gave
-BRIEF_NOTE = "The outlines below draw on the case's full brief, so they may cite figures you did not ask for."
+#: what each outline line's label means; the outlines cite the case's whole requirement sheet, not
+#: only the facts the interview gave
+BRIEF_NOTE = (
+    "In the outlines below, Touched means mentioned without the point itself, after help that it came "
+    "after a pointed question or a hint, and Told that it came only once the interviewer had said it; "
+    "they draw on the case's full brief, so they may cite figures you did not ask for."
+)
 
 
 def _dive_tally(dive: DiveNote) -> str:

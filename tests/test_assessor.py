@@ -374,3 +374,17 @@ def test_a_bare_list_of_system_metrics_beside_other_signals_is_not_monitoring_th
     assert "operational_metrics_only" in judge.assess(case, Stage.monitoring, alone).misconceptions
     outright = alone + " I'd also look at fraud rate per day. I'd only monitor latency and uptime for alerts."
     assert "operational_metrics_only" in judge.assess(case, Stage.monitoring, outright).misconceptions
+
+
+def test_a_dive_point_made_in_one_clause_of_a_long_sentence_counts() -> None:
+    """A staff candidate packs the index into one sentence; its sharding clause makes the dive's
+    sharding point, though the whole sentence, about HNSW and compression too, reads far from it."""
+    from rubric.assessors import points_made
+
+    dive = next(d for d in load_case(CaseId.visual_search).deep_dives if d.id == "dive_ann_index")
+    said = (
+        "The index is HNSW over IVF-PQ compressed vectors, sharded by vector id across machines, "
+        "with each query fanned out to every shard and merged."
+    )
+    found = dict(zip(dive.look_for, points_made(dive.look_for, said), strict=True))
+    assert [p for p, how in found.items() if how == "made"] == [p for p in dive.look_for if "Shard" in p]
