@@ -430,6 +430,7 @@ class Interview:
     def scorecard(self) -> Scorecard:
         """Per stage: the grader's coverage where it is done, else the per-turn coverage."""
         rubric = load_rubric()
+        unanswered = self._unanswered_dives()
         stages = []
         for stage, st in self.state.stages.items():
             graded = self._graded.get(stage)
@@ -451,12 +452,23 @@ class Interview:
                     credit=st.credit(),
                     hints=st.hints(),
                     corrected=list(st.corrected),
+                    unanswered_dive=unanswered.get(stage),
                     provider=self.state.provider,
                     prompt_version=judge.version,
                 )
             )
         dives = [self._dive_note(d) for d in self.case.deep_dives if d.id in self.state.dived()]
         return build_scorecard(self.state.case, self.state.level, stages, dives, self._unanswered())
+
+    def _unanswered_dives(self) -> dict[Stage, str]:
+        """Per stage, a component of the candidate's design whose deep dive they answered only with
+        "not sure" (every answer to it, its smaller step and its hint included)."""
+        out: dict[Stage, str] = {}
+        for dive in self.case.deep_dives:
+            answers = _answer_to(self.turns, dive.id).splitlines()
+            if dive.id in self.state.dived() and answers and all(DONT_KNOW.match(a) for a in answers):
+                out.setdefault(dive.stage, dive.choice)
+        return out
 
     def _unanswered(self) -> list[str]:
         """Where the candidate said they did not know, one entry per question: the stage, or the

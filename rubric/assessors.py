@@ -403,7 +403,7 @@ def points_made(
 ) -> list[str | None]:
     """Per point (a line of what a strong answer covers, outside any case plan), whether `text`
     makes it ("made"), only touches it ("touched") or neither, by its closest sentence, at the stage
-    judge's bars less `slack`. A deep dive's answer is read this way; it is shown, not scored."""
+    judge's bars less `slack`. A deep dive's answer is read this way; the marks are shown, not scored."""
     judge = judge or EmbeddingAssessor()
     units, count, vectors = _answer(text)
     if not units or not points:

@@ -131,6 +131,9 @@ CENTRAL_GAP_CAP = 2.0
 #: the most a stage scores whose answer stated a known mistake, corrected only once challenged: the
 #: correction saves it from a 1, not from having needed the challenge
 CORRECTED_CAP = 2.0
+#: the most a stage scores when the deep dive on a component the candidate proposed for it was
+#: answered only with "not sure": naming a component is not the depth a 4 stands for
+UNANSWERED_DIVE_CAP = 3
 
 
 def _round(value: float) -> int:
@@ -146,10 +149,13 @@ def score_stage(
     credit: Mapping[str, float] | None = None,
     hints: int = 0,
     corrected: Sequence[str] = (),
+    unanswered_dive: str | None = None,
     provider: str = "offline",
     prompt_version: str = "",
 ) -> StageScore:
-    """`credit` maps an idea id to what it is worth by how it came (1 when absent: unprompted)."""
+    """`credit` maps an idea id to what it is worth by how it came (1 when absent: unprompted).
+    `unanswered_dive`: the component of the candidate's own design whose deep dive, judged in this
+    stage, they answered only with "not sure"; a 4 needs that depth."""
     plan = case.plan(stage)
     credit = credit or {}
     wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
@@ -162,6 +168,9 @@ def score_stage(
     unaided = _raw(_criteria(plan.ideas, coverage, {}, wrong, criteria), coverage)
     if _central(case, stage, coverage, {}):
         unaided = min(unaided, CENTRAL_GAP_CAP)
+    dive_cap = unanswered_dive if unanswered_dive and _round(raw) > UNANSWERED_DIVE_CAP else None
+    if unanswered_dive:  # not a help cost: the cap holds with or without the hints
+        raw, unaided = min(raw, UNANSWERED_DIVE_CAP), min(unaided, UNANSWERED_DIVE_CAP)
     score = _round(raw)
     if score == 4:  # a stage at the top anchor has no gap: what it left out is a suggestion
         gaps, suggestions = [], list(dict.fromkeys(suggestions + gaps))
@@ -173,7 +182,7 @@ def score_stage(
         gaps=gaps,
         suggestions=suggestions,
         feedback=_feedback(
-            case, stage, coverage, credit, corrected, central=central, score=score, scores=scores
+            case, stage, coverage, credit, corrected, central, score=score, scores=scores, dive=dive_cap
         ),
         provider=provider,
         prompt_version=prompt_version,
@@ -383,7 +392,9 @@ def _feedback(
     central: Sequence[Topic] = (),
     score: int = 4,
     scores: Sequence[CriterionScore] = (),
+    dive: str | None = None,
 ) -> str:
+    """`dive`: the component whose unanswered deep dive held a 4 down to 3."""
     plan = case.plan(stage)
     wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
     lines = []
@@ -394,6 +405,11 @@ def _feedback(
         lines.append(f"Scored at most 2 of 4: {missing} is central to this stage and was not covered.")
     elif corrected and score <= CORRECTED_CAP:
         lines.append("Scored at most 2 of 4: a mistake put right only once challenged (see below).")
+    elif dive and score == UNANSWERED_DIVE_CAP:
+        lines.append(
+            f"Scored at most 3 of 4: the deep dive on {dive}, your own choice, went unanswered; a 4 needs "
+            "that depth."
+        )
     elif score == 3 and (short := _short_of_four(case, stage, coverage, credit, scores)):
         lines.append(f"Scored 3 of 4: short of a 4 on {short}.")
     elif score < 4:

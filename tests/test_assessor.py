@@ -388,3 +388,15 @@ def test_a_dive_point_made_in_one_clause_of_a_long_sentence_counts() -> None:
     )
     found = dict(zip(dive.look_for, points_made(dive.look_for, said), strict=True))
     assert [p for p, how in found.items() if how == "made"] == [p for p in dive.look_for if "Shard" in p]
+
+
+def test_a_deep_dive_answered_only_with_not_sure_holds_its_stage_below_4() -> None:
+    """Naming a component is not the depth a 4 stands for: its dive answered "not sure" caps the
+    stage it belongs to at 3, says why, and costs no help points; a stage already below 3 is kept."""
+    ideas = [i.id for i in CASE.plan(Stage.evaluation).ideas]
+    reasoned = {i: ["Log loss, because the auction multiplies the probability by the bid."] for i in ideas}
+    capped = _graded(Stage.evaluation, reasoned, unanswered_dive="an online A/B test")
+    assert _score(Stage.evaluation, reasoned) == 4
+    assert (capped.score, capped.raw, capped.help_cost) == (3, 3.0, 0.0)
+    assert capped.feedback.startswith("Scored at most 3 of 4: the deep dive on an online A/B test")
+    assert _score(Stage.evaluation, {}, unanswered_dive="an online A/B test") == 1

@@ -218,6 +218,7 @@ def test_a_deep_dive_left_blank_gets_a_smaller_step_then_the_scorecard_says_so(
     card = interview.state.scorecard
     assert card is not None
     assert card.dives[0].answer == "I'm not sure.", "an answer given again is quoted once"
+    assert interview._unanswered_dives() == {dive.stage: dive.choice}, "it holds its stage below 4"
     from rubric.scoring import overview
 
     assert f"Deep dives: {dive.choice} (none of the" in overview(card)
