@@ -416,6 +416,13 @@ def _feedback(
         lines.append(f"Scored {score} of 4: {_WHY[score]}")
     quotes = [q for said in _done_well(plan.ideas, coverage, credit, wrong).values() for q in said]
     lines += [f'Done well: "{q}"' for q in list(dict.fromkeys(quotes))[:DONE_WELL_QUOTES]]
+    if not quotes:  # nothing made in full: what they did raise, in their words, so the stage has an example
+        raised = [
+            one_line(min(coverage.shallow[i.id], key=len), QUOTE_CHARS)
+            for i in plan.ideas
+            if _status(i, coverage, credit, wrong) == "Touched"
+        ]
+        lines += [f'Raised: "{q}"' for q in list(dict.fromkeys(raised))[:DONE_WELL_QUOTES]]
     stated = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
     lines += [
         f'Careful: you said "{_their_words(coverage.misconceptions[m.id])}". {m.correction.strip()}'

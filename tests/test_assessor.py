@@ -400,3 +400,15 @@ def test_a_deep_dive_answered_only_with_not_sure_holds_its_stage_below_4() -> No
     assert (capped.score, capped.raw, capped.help_cost) == (3, 3.0, 0.0)
     assert capped.feedback.startswith("Scored at most 3 of 4: the deep dive on an online A/B test")
     assert _score(Stage.evaluation, {}, unanswered_dive="an online A/B test") == 1
+
+
+def test_a_stage_with_nothing_made_quotes_what_the_candidate_raised() -> None:
+    """Every stage's feedback gives an example from the interview: with no point made in full, the
+    candidate's own words for what they touched."""
+    stage = Stage.clarifying_requirements
+    idea = CASE.plan(stage).ideas[0].id
+    asked = "What is the business goal here?"
+    touched = _graded(stage, {}, shallow={idea: [asked]})
+    assert f'Raised: "{asked}"' in touched.feedback
+    made = _graded(stage, {idea: [asked]})
+    assert "Raised:" not in made.feedback
