@@ -430,7 +430,10 @@ def _unreasoned_claim(st: StageState, said: str) -> str | None:
     candidate's words: the open "what else?" first asks for the reasoning behind it, as an
     interviewer follows a claim rather than asking for more in general. Not a point made earlier
     ("why is that right?" after a question or a one-line reply asks about the wrong thing), nor one
-    the candidate conceded when a mistake was challenged (asking them to defend the correction)."""
+    the candidate conceded when a mistake was challenged (asking them to defend the correction), nor
+    after an answer that gives a reason, a number or a trade-off anywhere."""
+    if reasoned(said):  # the answer already argues for what it proposes: "why?" would ask again
+        return None
     conceded = set(st.corrected.values())
     for idea, evidence in st.met.items():
         if idea in st.elsewhere or idea in conceded:

@@ -454,7 +454,13 @@ def _short_of_four(
         ideas = [i for i in plan.ideas if i.criterion == criterion.id]
         n = len(ideas)
         left = n - sum(i.id in coverage.met for i in ideas)
-        made = f"{left} of its {n} points missing" if n > 1 else "its point missing"
+        made = (
+            "its point missing"
+            if n == 1
+            else f"none of its {n} points made"
+            if left == n
+            else f"{left} of its {n} points missing"
+        )
         made = made if left else "its points made"
         helped = ", some only after a question" if any(credit.get(i.id, 1.0) < 1.0 for i in ideas) else ""
         full = _unaided(ideas, coverage, credit) >= EXCELLENT

@@ -532,6 +532,8 @@ def test_the_follow_up_asks_why_only_about_a_claim_just_made() -> None:
 
     assert quoted(Intent.answer, claim + " Online, an A/B test on revenue.") == claim
     assert quoted(Intent.answer, "Nothing more from me on that.") is None
+    argued = claim + " The auction multiplies it by the bid, so it must be a probability."
+    assert quoted(Intent.answer, argued) is None, "the answer already says why"
     assert quoted(Intent.question, "Is there a latency budget?") is None, "asked again, not a claim"
     mistake = next(m for m in plan.misconceptions)
     state.current.corrected = {mistake.id: made.id}
