@@ -173,6 +173,8 @@ class StageState(Strict):
     probes: int = 0
     """Probe and hint moves spent in this stage."""
     answers: int = 0
+    unsure: int = 0
+    """Answers in this stage that said only "not sure": after the second, the stage moves on."""
     facts: list[str] = []
     """Requirement-sheet facts revealed in this stage."""
     started_at: datetime | None = None

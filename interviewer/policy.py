@@ -43,6 +43,10 @@ DONT_KNOW = re.compile(
     re.IGNORECASE,
 )
 
+#: "not sure" answers in one stage after which it moves on: one was met with a pointed question or a
+#: hint, and a third question would only loop
+UNSURE_LIMIT = 2
+
 #: an answer that ends by saying the candidate is ready to go on ("otherwise ok, let's go", "that's it
 #: from me"): no open "what else?" follows it
 READY = re.compile(
@@ -270,7 +274,8 @@ def _answer_move(
         dive = case.deep_dive(state.diving)
         return (_dive_hint(state, dive) if dive else None) or _hint(case, stage, st, config)
     out_of_time = left is not None and (left.stage_minutes <= 0 or left.total_minutes <= 0)
-    if st.probes >= config.max_probes or out_of_time:
+    stuck = unsure and st.unsure >= UNSURE_LIMIT  # a third question would only loop
+    if st.probes >= config.max_probes or out_of_time or stuck:
         return _move_on(case, state, asserted, left)
     wrong = _open_misconception(case, stage, st)
     if wrong is not None:

@@ -245,6 +245,7 @@ class Interview:
             self.state.dive_missed = not any(points_made(dive.look_for, text))
         self._credit_elsewhere(text)
         self.state.current.answers += 1
+        self.state.current.unsure += bool(DONT_KNOW.match(text))
         return coverage
 
     def _credit_elsewhere(self, text: str) -> None:

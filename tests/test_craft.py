@@ -656,3 +656,15 @@ def test_every_requirements_idea_names_the_facts_that_answer_it() -> None:
         case = load_case(case_id)
         for idea in case.plan(Stage.clarifying_requirements).ideas:
             assert idea.facts, (case_id, idea.id)
+
+
+def test_a_candidate_who_says_not_sure_twice_is_moved_on(store: Store, engine: Engine) -> None:
+    """ "Not sure" to the stage's question gets one more question (pointed, or a hint); "not sure"
+    again moves the interview on instead of a third round of the same."""
+    stage = Stage.data_preparation
+    script = Script(
+        case=ADS, stages={stage: ScriptedStage(answer="I'm not sure.", replies={"default": "I'm not sure."})}
+    )
+    interview = _played(store, engine, script)
+    assert len(_asked(interview, stage)) == 1, [t.text for t in _asked(interview, stage)]
+    assert interview.state.stages[stage].unsure == 2
