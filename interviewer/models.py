@@ -174,7 +174,8 @@ class StageState(Strict):
     """Probe and hint moves spent in this stage."""
     answers: int = 0
     unsure: int = 0
-    """Answers in this stage that said only "not sure": after the second, the stage moves on."""
+    """Answers in this stage that said only "not sure": after the second, the same point is not
+    pressed again."""
     facts: list[str] = []
     """Requirement-sheet facts revealed in this stage."""
     started_at: datetime | None = None

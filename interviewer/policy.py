@@ -43,8 +43,8 @@ DONT_KNOW = re.compile(
     re.IGNORECASE,
 )
 
-#: "not sure" answers in one stage after which it moves on: one was met with a pointed question or a
-#: hint, and a third question would only loop
+#: "not sure" answers in one stage after which the interviewer stops pressing the same point: it asks
+#: about a must-probe point not raised yet, or moves on (a third question on the same would only loop)
 UNSURE_LIMIT = 2
 
 #: an answer that ends by saying the candidate is ready to go on ("otherwise ok, let's go", "that's it
@@ -265,6 +265,8 @@ def _answer_move(
     asserted = _exhausted(case, stage, st, config)
     if ready:  # the ladder's other rungs stay for `_exhausted`: an idea is not let go for this
         config = replace(config, ladder=(Rung.prompt,), focus=True)
+    elif unsure:  # "anything more?" after "not sure" asks nothing: a pointed question, or a hint
+        config = replace(config, ladder=tuple(r for r in config.ladder if r is not Rung.pump))
     if intent is Intent.skip:
         return _advance(stage, asserted)
     if intent is Intent.repeat:
@@ -274,9 +276,10 @@ def _answer_move(
         dive = case.deep_dive(state.diving)
         return (_dive_hint(state, dive) if dive else None) or _hint(case, stage, st, config)
     out_of_time = left is not None and (left.stage_minutes <= 0 or left.total_minutes <= 0)
-    stuck = unsure and st.unsure >= UNSURE_LIMIT  # a third question would only loop
-    if st.probes >= config.max_probes or out_of_time or stuck:
+    if st.probes >= config.max_probes or out_of_time:
         return _move_on(case, state, asserted, left)
+    if unsure and st.unsure >= UNSURE_LIMIT:  # not a third question on the same: another angle, or on
+        return _other_angle(case, state, asserted, left, told)
     wrong = _open_misconception(case, stage, st)
     if wrong is not None:
         return Move(
@@ -299,6 +302,22 @@ def _answer_move(
         return _strong_stage(case, state, missed, asserted, config, left, said)
     if found := _next_rung(missed, st, config):
         return _rung_move(stage, st, *found, asserted, said=said)
+    return _move_on(case, state, asserted, left)
+
+
+def _other_angle(
+    case: Case, state: SessionState, asserted: list[str], left: TimeLeft | None, told: set[str]
+) -> Move:
+    """After a second "not sure" in a stage: the pointed question of a must-probe idea not asked about
+    yet (a different angle, since the candidate is stuck on this one), else the next stage."""
+    stage, st = state.stage, state.current
+    fresh = [
+        i
+        for i in missed_ideas(case, stage, st)
+        if must_probe(i) and not st.rungs.get(i.id) and not _asked_already(case, st, stage, i, told)
+    ]
+    if fresh:
+        return _rung_move(stage, st, fresh[0], Rung.prompt, asserted)
     return _move_on(case, state, asserted, left)
 
 
