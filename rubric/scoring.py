@@ -513,9 +513,9 @@ def overview(card: Scorecard) -> str:
 #: what each outline line's label means; the outlines cite the case's whole requirement sheet, not
 #: only the facts the interview gave
 BRIEF_NOTE = (
-    "In the outlines below, Touched means mentioned without the point itself, after help that it came "
-    "after a pointed question or a hint, and Told that it came only once the interviewer had said it; "
-    "they draw on the case's full brief, so they may cite figures you did not ask for."
+    'Labels in the outlines below: "Touched" = mentioned but not explained; "after help" = only after a '
+    'pointed question or a hint; "Told" = only after the interviewer said it. The outlines draw on the '
+    "case's full brief, so they may cite figures you did not ask for."
 )
 
 
