@@ -235,14 +235,13 @@ def _told(case: Case, state: SessionState, text: str, intent: Intent) -> set[str
     )
 
 
-def _asked_already(case: Case, st: StageState, stage: Stage, idea: ExpectedIdea, told: set[str]) -> bool:
+def _asked_already(st: StageState, stage: Stage, idea: ExpectedIdea, told: set[str]) -> bool:
     """A requirements idea the candidate's questions came near (the judge found it touched), or whose
-    pointed question asks only for facts already given: asking it would put the candidate's own
-    question back to them."""
+    facts (the sheet lines that answer its pointed question) were all given: asking it would put the
+    candidate's own question back to them."""
     if stage is not Stage.clarifying_requirements:
         return False
-    asks = set(idea.facts or facts_asked(case, idea.question))
-    return idea.id in st.shallow or (bool(asks) and asks <= told)
+    return idea.id in st.shallow or (bool(idea.facts) and set(idea.facts) <= told)
 
 
 def _answer_move(
@@ -294,7 +293,7 @@ def _answer_move(
     missed = [
         i
         for i in missed_ideas(case, stage, st)
-        if not _asked_already(case, st, stage, i, told)
+        if not _asked_already(st, stage, i, told)
         and not (unsure and i.id in st.shallow)
         and (must_probe(i) or not ready)
     ]
@@ -314,7 +313,7 @@ def _other_angle(
     fresh = [
         i
         for i in missed_ideas(case, stage, st)
-        if must_probe(i) and not st.rungs.get(i.id) and not _asked_already(case, st, stage, i, told)
+        if must_probe(i) and not st.rungs.get(i.id) and not _asked_already(st, stage, i, told)
     ]
     if fresh:
         return _rung_move(stage, st, fresh[0], Rung.prompt, asserted)

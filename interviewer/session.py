@@ -465,9 +465,10 @@ class Interview:
         """Per stage, a component of the candidate's design whose deep dive they answered only with
         "not sure" (every answer to it, its smaller step and its hint included)."""
         out: dict[Stage, str] = {}
-        for dive in self.case.deep_dives:
+        dived = self.state.dived()
+        for dive in (d for d in self.case.deep_dives if d.id in dived):
             answers = _answer_to(self.turns, dive.id).splitlines()
-            if dive.id in self.state.dived() and answers and all(DONT_KNOW.match(a) for a in answers):
+            if answers and all(DONT_KNOW.match(a) for a in answers):
                 out.setdefault(dive.stage, dive.choice)
         return out
 

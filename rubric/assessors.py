@@ -304,11 +304,15 @@ class EmbeddingAssessor:
 
         ideas = case.plan(stage).ideas
         banks = dict(zip((i.id for i in ideas), _bank(ideas), strict=True))
+        asked = ideas_asked(case, text)
+        distinct = list(dict.fromkeys(q for questions in asked.values() for q in questions))
+        if not distinct:
+            return {}
+        vectors = dict(zip(distinct, minilm().embed([spelled_out(q) for q in distinct]), strict=True))
         out: dict[str, list[str]] = {}
-        for idea_id, questions in ideas_asked(case, text).items():
-            vectors = minilm().embed([spelled_out(q) for q in questions])
-            scores = (vectors @ banks[idea_id].T).max(axis=1)
-            if on_subject := [q for q, s in zip(questions, scores, strict=True) if s >= ASKED_ON_SUBJECT]:
+        for idea_id, questions in asked.items():
+            bank = banks[idea_id]
+            if on_subject := [q for q in questions if (vectors[q] @ bank.T).max() >= ASKED_ON_SUBJECT]:
                 out[idea_id] = on_subject
         return out
 
@@ -405,16 +409,10 @@ def points_made(
     makes it ("made"), only touches it ("touched") or neither, by its closest sentence, at the stage
     judge's bars less `slack`. A deep dive's answer is read this way; the marks are shown, not scored."""
     judge = judge or EmbeddingAssessor()
-    units, count, vectors = _answer(text)
+    units, _, _ = _answer(text)
     if not units or not points:
         return [None] * len(points)
-    import numpy as np
-
-    from knowledge.embedding import minilm
-
-    parts = [part for unit in units[:count] for part in _clauses(unit, ",")]
-    if parts:  # "…, sharded by id across machines, with each query fanned out to every shard"
-        vectors = np.vstack([vectors, minilm().embed([spelled_out(part) for part in parts])])
+    vectors = _with_clauses(text)
     made, touched = judge.threshold - slack, judge.shallow_threshold - slack
     out: list[str | None] = []
     for point in points:
@@ -436,7 +434,25 @@ def _clauses(text: str, mark: str = ";") -> tuple[str, ...]:
 def forget_answers() -> None:
     """Drop the kept answers' vectors (a benchmark measures each answer from scratch)."""
     _answer.cache_clear()
+    _with_clauses.cache_clear()
     _screened.cache_clear()
+
+
+@lru_cache(maxsize=8)
+def _with_clauses(text: str) -> Vectors:
+    """An answer's unit vectors, then one per comma clause of each sentence that has several ("…,
+    sharded by id across machines, with each query fanned out to every shard"): how a deep dive's
+    points are read. Kept for the last few answers, since every component the candidate proposed
+    reads the same answer."""
+    import numpy as np
+
+    from knowledge.embedding import minilm
+
+    units, count, vectors = _answer(text)
+    parts = [part for unit in units[:count] for part in _clauses(unit, ",")]
+    if not parts:
+        return vectors
+    return np.vstack([vectors, minilm().embed([spelled_out(part) for part in parts])])
 
 
 @lru_cache(maxsize=8)
