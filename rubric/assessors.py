@@ -206,7 +206,7 @@ _DOMINANT = 2
 
 def _opposite(item: ExpectedIdea | Misconception, sentence: str) -> bool:
     """Whether `sentence` names only the side of a pair of opposites that `item` is not about."""
-    said = " ".join((item.text, *item.phrasings, *item.styled))
+    said = " ".join((item.text, *item.phrasings, *item.styled, *item.writeup))
     for one, other in _OPPOSITES:
         a, b = len(one.findall(said)), len(other.findall(said))
         for mine, theirs, n_mine, n_theirs in ((one, other, a, b), (other, one, b, a)):
@@ -226,8 +226,9 @@ CROSS_STAGE_EXTRA = 0.05
 
 class EmbeddingAssessor:
     """Offline: each sentence (and pair of neighbouring sentences) is compared with every idea's
-    phrasings, written and styled; it counts for its closest idea only. A close match is a made
-    point, a looser one a shallow mention, and a cue (the idea said outright) a made point."""
+    phrasings, written, styled and as write-ups put them; it counts for its closest idea only. A
+    close match is a made point, a looser one a shallow mention, and a cue (the idea said outright)
+    a made point. A question proposes nothing, so it states no mistake by resemblance."""
 
     name = "offline"
     version = "embedding-v3"
@@ -235,7 +236,7 @@ class EmbeddingAssessor:
     def __init__(
         self,
         threshold: float = 0.65,
-        misconception_threshold: float = 0.6,
+        misconception_threshold: float = 0.62,
         shallow_threshold: float | None = 0.5,
         margin: float = 0.06,
         topic_threshold: float = 0.4,
@@ -361,6 +362,7 @@ class EmbeddingAssessor:
                 and score >= idea_best[i] + self.margin
                 and not _NEGATION.search(units[i])
                 and not _opposite(item, units[i])
+                and not units[i].rstrip().endswith("?")  # a question asks; it proposes nothing
             }
             if item.exclusive and any(
                 i not in close and score >= self.shallow_threshold
@@ -549,7 +551,7 @@ def _in_order(units: list[str], hits: set[int]) -> list[str]:
 def _bank(items: Sequence[ExpectedIdea | Misconception]) -> list[Vectors]:
     """Per item, its text and phrasings embedded (once per distinct item: the plan an interview sees
     depends on its level and curveball, so items, not stages, are the cache's key)."""
-    return [_embedded((i.text, *i.phrasings, *i.styled)) for i in items]
+    return [_embedded((i.text, *i.phrasings, *i.styled, *i.writeup)) for i in items]
 
 
 @cache

@@ -405,17 +405,19 @@ def test_a_point_made_in_another_stage_counts_there_and_is_not_asked_for_again(
     store: Store, engine: Engine
 ) -> None:
     interview = Interview.start(CaseId.ad_click_prediction, Level.senior, store, engine)
-    label = "Label: 1 if a valid click joins the impression id within the 1 h window."
-    interview.submit(f"Scope: 300M daily users, 5B impressions a day, CTR about 1%. {label}")
+    split = "Split by time: train on days 1 to 28 and test on day 29, with every feature computed as of the impression."
+    interview.submit(f"Scope: 300M daily users, 5B impressions a day, CTR about 1%. {split}")
     prep = interview.state.stages[Stage.data_preparation]
-    assert prep.elsewhere == {"click_label_construction": [label]}
-    assert "click_label_construction" in prep.met
-    interview.submit("/skip")  # framing, then data preparation without a word on the label
+    assert prep.elsewhere == {"time_split_point_in_time": [split]}
+    assert "time_split_point_in_time" in prep.met
+    interview.submit("/skip")  # framing, then data preparation without a word on the split
     interview.submit("/skip")
     assert interview.state.stage is Stage.data_preparation
-    interview.submit("Features: user history, ad ids and context, computed as of each impression.")
+    interview.submit(
+        "Features: user history, ad ids and context. Label: a click within 1 h of the impression."
+    )
     asked = {t.idea for t in interview.turns if t.move in (MoveKind.probe, MoveKind.hint)}
-    assert "click_label_construction" not in asked
+    assert "time_split_point_in_time" not in asked
 
 
 def test_only_a_close_statement_counts_for_another_stage(store: Store, engine: Engine) -> None:
