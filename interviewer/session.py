@@ -107,7 +107,7 @@ class Interview:
         state.started_at = interview.clock()
         state.current.started_at = state.started_at
         store.create(state)
-        text = engine.template.opening(interview.case, seed=state.id)
+        text = engine.template.opening(interview.case, seed=state.id, minutes=state.minutes)
         interview._commit(
             [interview._turn(Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements), text)]
         )
@@ -130,7 +130,7 @@ class Interview:
     def _catch_up(self) -> None:
         """Store what a stopped process left unsaid: the opening question, the pending reply."""
         if not self.turns:  # stopped before the opening question was stored
-            opening = self.engine.template.opening(self.case, seed=self.state.id)
+            opening = self.engine.template.opening(self.case, seed=self.state.id, minutes=self.state.minutes)
             self._commit([self._turn(Move(kind=MoveKind.ask, stage=Stage.clarifying_requirements), opening)])
         pending = self.turns[self.state.handled :]
         if pending and pending[-1].role == "candidate":

@@ -72,10 +72,16 @@ class TemplateVoice:
             return self._pick(rng, "inline_facts", move.nth, **slots) + "\n\n" + text
         return text
 
-    def opening(self, case: Case, seed: str) -> str:
+    def opening(self, case: Case, seed: str, minutes: float) -> str:
         question = case.plan(Stage.clarifying_requirements).question
         return self._pick(
-            random.Random(seed), "open", 0, title=case.title, prompt=case.prompt.strip(), question=question
+            random.Random(seed),
+            "open",
+            0,
+            title=case.title,
+            prompt=case.prompt.strip(),
+            question=question,
+            minutes=f"{minutes:.0f}",
         )
 
     def ask(
