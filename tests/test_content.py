@@ -37,6 +37,17 @@ def test_each_case_calls_for_the_core_topics_where_they_belong(case_id: str) -> 
     assert Topic.training_serving_skew in case.plan(Stage.deployment_serving).topics
 
 
+@pytest.mark.parametrize("case_id", available_cases())
+def test_every_idea_and_mistake_is_also_written_as_write_ups_put_it(case_id: str) -> None:
+    """The judge reads public write-ups (headings, bold-label bullets, table rows, spec lines) as
+    well as speech and notes; every item of every stage, at every level, has such lines."""
+    case = load_case(case_id).for_candidate(Level.staff)
+    for stage in Stage:
+        plan = case.plan(stage)
+        for item in (*plan.ideas, *plan.misconceptions):
+            assert len(item.writeup) >= 3, (case_id, stage, item.id)
+
+
 def test_the_rubric_covers_every_stage_with_four_anchors() -> None:
     rubric = load_rubric()
     assert list(rubric.stages) == list(Stage)
