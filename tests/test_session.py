@@ -405,7 +405,10 @@ def test_a_point_made_in_another_stage_counts_there_and_is_not_asked_for_again(
     store: Store, engine: Engine
 ) -> None:
     interview = Interview.start(CaseId.ad_click_prediction, Level.senior, store, engine)
-    split = "Split by time: train on days 1 to 28 and test on day 29, with every feature computed as of the impression."
+    split = (
+        "Split by time: train on days 1 to 28 and test on day 29, with every feature computed as of"
+        " the impression."
+    )
     interview.submit(f"Scope: 300M daily users, 5B impressions a day, CTR about 1%. {split}")
     prep = interview.state.stages[Stage.data_preparation]
     assert prep.elsewhere == {"time_split_point_in_time": [split]}
