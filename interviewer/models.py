@@ -74,6 +74,9 @@ class Move(Strict):
     """For a question the requirement sheet cannot answer: the assumption that now holds."""
     closing: bool = False
     """The last stage is done: the interviewer invites the candidate's questions before it ends."""
+    more: bool = False
+    """Requirement facts asked inside an answer that would otherwise close the stage: they are given
+    and the stage stays open, so the candidate can react to them or ask more before moving on."""
     nth: int = 0
     """How many earlier moves of the interview were of the same kind and rung: the template voice
     turns to its next wording for each."""

@@ -222,6 +222,14 @@ def next_move(
         return move.model_copy(update={"kind": MoveKind.ask, "closing": True, "idea": state.diving})
     if intent is Intent.answer and move.kind is not MoveKind.clarify:  # answer what it asked, then go on
         move = move.model_copy(update={"facts": _asked_inline(case, state, text)})
+        if (
+            move.facts
+            and move.kind is MoveKind.advance
+            and stage is Stage.clarifying_requirements
+            and not ready
+        ):
+            # the facts it asked for close no stage: the candidate reacts to them, or asks more, first
+            move = Move(kind=MoveKind.clarify, stage=stage, facts=move.facts, more=True)
     return move
 
 

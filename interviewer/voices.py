@@ -110,7 +110,9 @@ class TemplateVoice:
         if move.closing:
             return "closing_after_dive" if move.idea else "closing"
         if move.kind is MoveKind.clarify:
-            return "time" if move.time_left else "clarify" if move.facts else "clarify_unknown"
+            if move.time_left:
+                return "time"
+            return ("clarify_more" if move.more else "clarify") if move.facts else "clarify_unknown"
         if move.kind is MoveKind.hint:
             return "hint" if move.idea else "no_hint"
         if move.kind is MoveKind.probe and move.rung is Rung.challenge and not move.quote:

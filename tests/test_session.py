@@ -362,6 +362,28 @@ def test_questions_inside_an_answer_are_answered_before_the_interview_goes_on(in
     assert all(" ".join(facts[f].split())[:40] in " ".join(reply.text.split()) for f in asked)
 
 
+def test_facts_asked_for_in_a_closing_answer_come_before_the_next_stage_not_with_it(
+    store: Store, engine: Engine
+) -> None:
+    """An answer that covers the requirements while asking questions gets its facts, and the stage
+    stays open for the candidate to react or ask more; they then say they are ready and it goes on."""
+    answer = (
+        "Is leadership after watch time, or people coming back next month? How many people open the"
+        " home page at peak and how quickly must the service answer? What signals do we log: clicks,"
+        " watch duration, likes, dismissals or surveys? How much traffic is from brand-new users or"
+        " fresh uploads? Are there policy limits, content we must never recommend or users we cannot"
+        " personalise for?"
+    )
+    interview = Interview.start(CaseId.video_recommendation, Level.senior, store, engine)
+    (reply,) = interview.submit(answer)
+    assert reply.move is MoveKind.clarify
+    assert interview.state.stage is Stage.clarifying_requirements
+    assert interview.state.current.facts
+    assert reply.text.rstrip().endswith("?")
+    interview.submit("That's enough to start, let's go.")
+    assert interview.state.stage is Stage.framing
+
+
 def test_the_interview_never_reads_out_what_it_was_looking_for(interview: Interview) -> None:
     ideas = interview.case.plan(Stage.clarifying_requirements).ideas
     for _ in range(2 * len(ideas) + 1):  # every hint and pointed question, then the ideas are let go
