@@ -37,6 +37,11 @@ class _Cued(Strict):
     cues: list[str] = []
     """Case-insensitive regular expressions that count as saying it outright."""
 
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """Its text and every example of it, in each style: what the offline judge compares with."""
+        return (self.text, *self.phrasings, *self.styled, *self.writeup)
+
     def said_in(self, text: str) -> bool:
         """Whether `text` says this outright (one of its cues matches)."""
         return any(re.search(cue, text, re.I) for cue in self.cues)

@@ -206,7 +206,7 @@ _DOMINANT = 2
 
 def _opposite(item: ExpectedIdea | Misconception, sentence: str) -> bool:
     """Whether `sentence` names only the side of a pair of opposites that `item` is not about."""
-    said = " ".join((item.text, *item.phrasings, *item.styled, *item.writeup))
+    said = " ".join(item.lines)
     for one, other in _OPPOSITES:
         a, b = len(one.findall(said)), len(other.findall(said))
         for mine, theirs, n_mine, n_theirs in ((one, other, a, b), (other, one, b, a)):
@@ -551,7 +551,7 @@ def _in_order(units: list[str], hits: set[int]) -> list[str]:
 def _bank(items: Sequence[ExpectedIdea | Misconception]) -> list[Vectors]:
     """Per item, its text and phrasings embedded (once per distinct item: the plan an interview sees
     depends on its level and curveball, so items, not stages, are the cache's key)."""
-    return [_embedded((i.text, *i.phrasings, *i.styled, *i.writeup)) for i in items]
+    return [_embedded(i.lines) for i in items]
 
 
 @cache
