@@ -260,8 +260,16 @@ def _outline(
         full = idea.crux or idea.topic in CORE_TOPICS
         rank = 0 if status == "Got wrong" else 1 if full else 2
         text = " ".join(idea.text.split()) if full else _first_sentence(idea.text)
-        missed.append((rank, n, f"{status}: {text}"))
+        missed.append((rank, n, f"{status}: {text}{_you_said(idea, coverage, status)}"))
     return [line for _, _, line in sorted(missed)[:limit]]
+
+
+def _you_said(idea: ExpectedIdea, coverage: Coverage, status: str) -> str:
+    """For a point touched or made only after help, the candidate's words that came nearest it."""
+    if status.startswith(("Not", "Got", "Told")):
+        return ""
+    quotes = coverage.met.get(idea.id) or coverage.shallow.get(idea.id)
+    return f' You said: "{_their_words(quotes)}"' if quotes else ""
 
 
 def _status(
@@ -455,7 +463,7 @@ def _short_of_four(
         n = len(ideas)
         left = n - sum(i.id in coverage.met for i in ideas)
         made = (
-            "its point missing"
+            "its one point not made"
             if n == 1
             else f"none of its {n} points made"
             if left == n
@@ -489,12 +497,11 @@ def overview(card: Scorecard) -> str:
     best = sorted((s for s in card.stages if s.score == top and top >= 3), key=lambda s: -len(s.strengths))[
         :STRENGTHS
     ]
-    weak = sorted((s for s in card.stages if s.score <= 2), key=lambda s: s.score)
     lines = []
     if best:
         parts = [f"{s.stage.label} ({s.score}/4{_said(s)})" for s in best]
         lines.append("Strengths: " + "; ".join(parts) + ".")
-    parts = [f"{s.stage.label} ({s.score}/4{_why_weak(s)})" for s in weak]
+    parts = [_to_work_on(s) for s in _to_work_on_stages(card)]
     if lost := [d.choice for d in card.dives if not any(p.startswith("Made") for p in d.points)]:
         parts.append(f"going deeper on your own design ({', '.join(lost)})")
     if parts:
@@ -513,10 +520,31 @@ def overview(card: Scorecard) -> str:
 #: what each outline line's label means; the outlines cite the case's whole requirement sheet, not
 #: only the facts the interview gave
 BRIEF_NOTE = (
-    'Labels in the outlines below: "Touched" = mentioned but not explained; "after help" = only after a '
-    'pointed question or a hint; "Told" = only after the interviewer said it. The outlines draw on the '
-    "case's full brief, so they may cite figures you did not ask for."
+    '"Touched": mentioned, not explained; "after help": after a question or hint; "Told": said by the '
+    "interviewer. Outlines may cite brief figures you did not ask for."
 )
+
+#: how many stages "To work on" names, the weakest first
+WORK_ON = 3
+
+
+def _to_work_on_stages(card: Scorecard) -> list[StageScore]:
+    """The stages to work on: every stage at 2 or below, then stages at 3 with a point a strong
+    answer makes, weakest first, at most `WORK_ON` (a card of 3s still says what to do next)."""
+    weak = sorted((s for s in card.stages if s.score <= 2), key=lambda s: s.score)
+    solid = sorted((s for s in card.stages if s.score == 3 and s.outline), key=lambda s: s.raw)
+    return [*weak, *solid][: max(WORK_ON, len(weak))]
+
+
+def _to_work_on(score: StageScore) -> str:
+    """A stage to work on, with its gaps and the head of the first point its outline names ("Data
+    preparation (2/4), split out of time (made after help)")."""
+    head = f"{score.stage.label} ({score.score}/4{_why_weak(score)})"
+    if not score.outline:
+        return head
+    status, _, text = score.outline[0].partition(": ")
+    point = re.split(r": |; |\. ", _first_sentence(text.split(" You said: ")[0]), maxsplit=1)[0]
+    return f"{head}, {lower_first(point.rstrip('.'))} ({status.lower()})"
 
 
 def _dive_tally(dive: DiveNote) -> str:

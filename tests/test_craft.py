@@ -673,3 +673,31 @@ def test_a_candidate_who_says_not_sure_is_asked_pointedly_and_not_pressed_on_one
     assert [t.rung for t in asked] == [Rung.prompt, Rung.prompt], [t.text for t in asked]
     assert len({t.idea for t in asked}) == len(asked), "no point is pressed twice"
     assert interview.state.stages[stage].unsure == 3
+
+
+def test_what_to_work_on_names_a_point_and_a_touched_point_quotes_the_candidate(
+    store: Store, engine: Engine
+) -> None:
+    """The overview's "To work on" names, per stage, the point a strong answer makes first (never a
+    bare stage name); an outline point touched or made after help quotes the candidate's words."""
+    from rubric.scoring import overview
+
+    thin = {stage: "I would keep it simple and use a model that works." for stage in Stage}
+    thin[Stage.data_preparation] = "Labels from clicks. Split the data for training and testing."
+    thin[Stage.evaluation] = "Offline I'd check log loss. Online, an A/B test."
+    stages = {s: ScriptedStage(answer=a, replies={"default": a}) for s, a in thin.items()}
+    card = _played(store, engine, Script(case=ADS, stages=stages)).state.scorecard
+    assert card is not None
+    line = next(x for x in overview(card).splitlines() if x.startswith("To work on: "))
+    for part in line.removeprefix("To work on: ").rstrip(".").split("; "):
+        if part.startswith("going deeper"):
+            continue
+        head, _, point = part.partition("), ")
+        assert "/4" in head, part
+        assert len(point.split()) >= 3, f"a bare stage: {part!r}"
+    touched = [p for s in card.stages for p in s.outline if p.startswith(("Touched", "Made after help"))]
+    assert touched, [s.outline for s in card.stages]
+    said = " ".join(thin.values())
+    for point in touched:
+        quote = point.split(' You said: "', 1)[1].rstrip('"')
+        assert quote.rstrip("…")[:30] in said, point
