@@ -77,6 +77,11 @@ class Move(Strict):
     more: bool = False
     """Requirement facts asked inside an answer that would otherwise close the stage: they are given
     and the stage stays open, so the candidate can react to them or ask more before moving on."""
+    skip: list[int] = []
+    """A deep dive's question parts that the candidate's answers already cover: not asked again."""
+    unsure: bool = False
+    """A deep dive's smaller step after an answer that said "not sure" (rather than one that made
+    none of its points): the interviewer reassures instead of saying the answer missed the question."""
     nth: int = 0
     """How many earlier moves of the interview were of the same kind and rung: the template voice
     turns to its next wording for each."""

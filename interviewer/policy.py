@@ -17,6 +17,7 @@ from common.ids import CORE_TOPICS, Level, Stage, Topic
 from common.markup import one_line
 from interviewer.models import Move, MoveKind, Rung, SessionState, StageState, TimeLeft
 from knowledge.cases import embedded_questions, facts_asked
+from rubric.assessors import answered_parts
 from rubric.scoring import reasoned
 
 if TYPE_CHECKING:
@@ -209,7 +210,7 @@ def next_move(
         return Move(kind=MoveKind.clarify, stage=stage, time_left=left)
     if intent is Intent.question and not _already_answered(case, state, text):
         return _clarify(case, state, text)
-    if intent is Intent.answer and (narrow := _narrow_dive(case, state, left)) is not None:
+    if intent is Intent.answer and (narrow := _narrow_dive(case, state, left, text)) is not None:
         return narrow
     unsure = intent is Intent.answer and bool(DONT_KNOW.match(text))
     said = text if intent is Intent.answer else ""
@@ -386,18 +387,23 @@ def _move_on(case: Case, state: SessionState, asserted: list[str], left: TimeLef
     return _advance(state.stage, asserted)
 
 
-def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None) -> Move | None:
+def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None, text: str) -> Move | None:
     """After an answer to a deep dive that made none of its points (a blank, or another subject),
     once, as an interviewer steers back instead of moving on: one part of the dive's question on its
-    own, without the hint (asked for, `/hint` gives it); a question in one part has no smaller step,
-    so the hint is the step."""
+    own, without the hint (asked for, `/hint` gives it), saying first that the answer did not get to
+    what was asked (or, after "not sure", that this is fine); a question in one part has no smaller
+    step, so the hint is the step."""
     dive = case.deep_dive(state.diving)
     if dive is None or not state.dive_missed or (left is not None and left.total_minutes <= 0):
         return None
     if Rung.narrow in state.current.rungs.get(dive.id, []):
         return None
-    if dive.first_part() is not None:
-        return Move(kind=MoveKind.probe, stage=state.stage, idea=dive.id, rung=Rung.narrow)
+    skip = answered_parts(dive, state.explained.get(dive.id, []))
+    if dive.first_part(skip) is not None:
+        unsure = bool(DONT_KNOW.match(text))
+        return Move(
+            kind=MoveKind.probe, stage=state.stage, idea=dive.id, rung=Rung.narrow, unsure=unsure, skip=skip
+        )
     return _dive_hint(state, dive)
 
 
@@ -410,8 +416,15 @@ def _dive_hint(state: SessionState, dive: DeepDive) -> Move | None:
 
 def _dive(stage: Stage, dive: DeepDive, state: SessionState, asserted: list[str]) -> Move:
     quote = one_line(state.choices[dive.id], QUOTE_CHARS)
+    skip = answered_parts(dive, state.explained.get(dive.id, []))
     return Move(
-        kind=MoveKind.probe, stage=stage, idea=dive.id, rung=Rung.dive, quote=quote, asserted=asserted
+        kind=MoveKind.probe,
+        stage=stage,
+        idea=dive.id,
+        rung=Rung.dive,
+        quote=quote,
+        asserted=asserted,
+        skip=skip,
     )
 
 

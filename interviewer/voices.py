@@ -121,6 +121,8 @@ class TemplateVoice:
             return "pump_on_claim"
         if move.rung is Rung.dive and move.stage is list(Stage)[-1]:
             return "dive_closing"
+        if move.rung is Rung.narrow and not move.unsure:
+            return "narrow_elsewhere"
         if move.kind is MoveKind.probe:
             return (move.rung or Rung.prompt).value
         if move.kind is MoveKind.wrap_up and move.stage is not list(Stage)[-1]:
@@ -143,8 +145,9 @@ class TemplateVoice:
                 slots |= {"hint": idea.hint, "idea_question": idea.question}
         for dive in case.deep_dives:
             if dive.id == move.idea:
-                slots |= {"choice": dive.choice, "dive_question": dive.question, "hint": dive.hint or ""}
-                part = dive.first_part() or dive.question
+                question = dive.asked(move.skip)
+                slots |= {"choice": dive.choice, "dive_question": question, "hint": dive.hint or ""}
+                part = dive.first_part(move.skip) or question
                 slots["dive_part"] = part if part[1:2].isupper() else lower_first(part)  # after a colon
         slots["said"] = literal((move.quote or "").rstrip(" .;,:"))  # the candidate's words, as typed
         return slots

@@ -6,6 +6,7 @@ A case lives in `knowledge/cases/<case id>.yaml` and is validated by the models 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import cache
 from pathlib import Path
 
@@ -154,14 +155,34 @@ class DeepDive(Strict):
     def stated_in(self, sentence: str) -> bool:
         return any(re.search(cue, sentence, re.I) for cue in self.cues)
 
-    def first_part(self) -> str | None:
-        """The question's first part as a question of its own ("How much memory does it need for 5
-        billion images?"), or None for a question in one part."""
+    def parts(self) -> list[str]:
+        """The question's parts, each asking one thing ("How much memory does it need for 5 billion
+        images", "how would you shard it", "what does compression cost you in result quality?")."""
+        out: list[str] = []
+        start = 0
         for m in _NEXT_PART.finditer(self.question):
-            head = self.question[: m.start()].strip()
-            if _ASKS.search(head) and len(head.split()) >= 5:
-                return head + "?"
-        return None
+            head = self.question[start : m.start()].strip()
+            if _ASKS.search(head) and len(head.split()) >= (3 if out else 5):
+                out.append(head)
+                start = m.end()
+        return [*out, self.question[start:].strip()]
+
+    def asked(self, skip: Collection[int] = ()) -> str:
+        """The question without the parts in `skip` (those the candidate's answers already cover),
+        or the whole question when that would leave nothing or skips nothing."""
+        parts = [p.rstrip("?") for n, p in enumerate(self.parts()) if n not in skip]
+        if not parts or len(parts) == len(self.parts()):
+            return self.question
+        body = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", and " + parts[-1]
+        return body[:1].upper() + body[1:] + "?"
+
+    def first_part(self, skip: Collection[int] = ()) -> str | None:
+        """The first part not in `skip` as a question of its own ("How much memory does it need for 5
+        billion images?"), or None when the question left has one part."""
+        parts = [p.rstrip("?") for n, p in enumerate(self.parts()) if n not in skip]
+        if len(parts) < 2:
+            return None
+        return parts[0][:1].upper() + parts[0][1:] + "?"
 
 
 #: where a question's next part starts: ", and how …", ", what …"

@@ -20,7 +20,7 @@ from rubric.guard import addresses_grader
 from rubric.shorthand import spelled_out
 
 if TYPE_CHECKING:
-    from knowledge.cases import Case, ExpectedIdea, Misconception, StagePlan
+    from knowledge.cases import Case, DeepDive, ExpectedIdea, Misconception, StagePlan
     from knowledge.embedding import Vectors
 
 #: where a sentence ends: a line break, or . ! ? ; before a space (so `p.comment`, `v1.2` and
@@ -421,6 +421,17 @@ def points_made(
         best = float((vectors @ _embedded((point, *_clauses(point))).T).max())
         out.append("made" if best >= made else "touched" if best >= touched else None)
     return out
+
+
+def answered_parts(dive: DeepDive, made: Sequence[int]) -> list[int]:
+    """The parts of a deep dive's question that the candidate's answers already cover: those whose
+    closest point of a strong answer (`look_for`, by meaning) is among the points `made` ("how would
+    you shard it" after "sharded by vector id across machines"), so the dive does not ask them again."""
+    parts = dive.parts()
+    if len(parts) < 2 or not made:
+        return []
+    scores = _embedded(tuple(parts)) @ _embedded(tuple(dive.look_for)).T
+    return [n for n, row in enumerate(scores) if int(row.argmax()) in made]
 
 
 def _clauses(text: str, mark: str = ";") -> tuple[str, ...]:

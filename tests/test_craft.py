@@ -227,6 +227,48 @@ def test_a_deep_dive_left_blank_gets_a_smaller_step_then_the_scorecard_says_so(
     )
 
 
+def test_a_smaller_step_says_whether_the_answer_missed_the_question_or_was_not_sure(
+    store: Store, engine: Engine
+) -> None:
+    """After "not sure" the smaller step reassures; after an answer on another subject it first says
+    that the answer did not get to what was asked (a stuck candidate is told, not only re-asked)."""
+    dive_id = "dive_negative_downsampling"
+    unsure = _played(store, engine, _downsampling_dive("I'm not sure."))
+    script = _downsampling_dive("That's all I would add there.")
+    off = "We would alert the on-call team by pager."  # the dive's own reply (it probes no topic)
+    script.stages[Stage.monitoring].replies[""] = off
+    elsewhere = _played(store, engine, script)
+    steps = [
+        next(t for t in i.turns if t.idea == dive_id and t.rung is Rung.narrow) for i in (unsure, elsewhere)
+    ]
+    assert not steps[0].text.startswith(("I don't think", "That's not quite")), steps[0].text
+    assert steps[1].text.startswith(("I don't think", "That's not quite")), steps[1].text
+
+
+def test_a_deep_dive_does_not_ask_again_the_part_the_candidate_already_explained(
+    store: Store, engine: Engine
+) -> None:
+    """A dive on the index the candidate proposed drops "how would you shard it" once their answer
+    said how it is sharded, and keeps the parts they did not cover; the scorecard shows the question
+    as asked."""
+    dive = next(d for d in load_case(CaseId.visual_search).deep_dives if d.id == "dive_ann_index")
+    assert any("shard" in p for p in dive.parts())
+    serving = (
+        "The index is HNSW over IVF-PQ compressed vectors, sharded by vector id across machines, with each "
+        "query fanned out to every shard and the results merged."
+    )
+    stages = {s: ScriptedStage(answer="I'm not sure yet.") for s in Stage}
+    stages[Stage.deployment_serving] = ScriptedStage(answer=serving)
+    interview = _played(store, engine, Script(case=CaseId.visual_search, stages=stages))
+    asked = next(t for t in interview.turns if t.idea == dive.id and t.rung is Rung.dive)
+    assert "shard" not in asked.text.lower(), asked.text
+    assert "memory" in asked.text, asked.text
+    assert "compression" in asked.text, asked.text
+    card = interview.state.scorecard
+    assert card is not None
+    assert "shard" not in card.dives[0].question
+
+
 def test_a_hint_asked_for_during_a_deep_dive_is_the_dive_s_hint() -> None:
     from interviewer.models import SessionState
     from interviewer.policy import Intent, next_move
