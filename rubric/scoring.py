@@ -265,8 +265,10 @@ def _outline(
 
 
 def _you_said(idea: ExpectedIdea, coverage: Coverage, status: str) -> str:
-    """For a point touched or made only after help, the candidate's words that came nearest it."""
-    if status.startswith(("Not", "Got", "Told")):
+    """For a point made or touched only after help, the candidate's words that made it. A point only
+    touched unprompted is not quoted: the judge's loose match is weak evidence, and a quote beside a
+    point it does not make misleads more than no quote."""
+    if not status.endswith("after help"):
         return ""
     quotes = coverage.met.get(idea.id) or coverage.shallow.get(idea.id)
     return f' You said: "{_their_words(quotes)}"' if quotes else ""

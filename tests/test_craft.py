@@ -721,13 +721,17 @@ def test_what_to_work_on_names_a_point_and_a_touched_point_quotes_the_candidate(
     store: Store, engine: Engine
 ) -> None:
     """The overview's "To work on" names, per stage, the point a strong answer makes first (never a
-    bare stage name); an outline point touched or made after help quotes the candidate's words."""
+    bare stage name); an outline point made or touched after help quotes the candidate's words, and
+    one only touched unprompted quotes nothing (a loose match is no evidence to show)."""
     from rubric.scoring import overview
 
     thin = {stage: "I would keep it simple and use a model that works." for stage in Stage}
     thin[Stage.data_preparation] = "Labels from clicks. Split the data for training and testing."
     thin[Stage.evaluation] = "Offline I'd check log loss. Online, an A/B test."
     stages = {s: ScriptedStage(answer=a, replies={"default": a}) for s, a in thin.items()}
+    split = "I would split by time: train on the older days and test on the most recent days."
+    stages[Stage.data_preparation].replies = {"data_leakage": split, "default": "I'm not sure."}
+    thin[Stage.data_preparation] += " " + split
     card = _played(store, engine, Script(case=ADS, stages=stages)).state.scorecard
     assert card is not None
     line = next(x for x in overview(card).splitlines() if x.startswith("To work on: "))
@@ -737,9 +741,11 @@ def test_what_to_work_on_names_a_point_and_a_touched_point_quotes_the_candidate(
         head, _, point = part.partition("), ")
         assert "/4" in head, part
         assert len(point.split()) >= 3, f"a bare stage: {part!r}"
-    touched = [p for s in card.stages for p in s.outline if p.startswith(("Touched", "Made after help"))]
-    assert touched, [s.outline for s in card.stages]
+    outline = [p for s in card.stages for p in s.outline]
+    assert not [p for p in outline if p.startswith("Touched:") and "You said" in p]
+    helped = [p for p in outline if p.split(":")[0].endswith("after help")]
+    assert helped, outline
     said = " ".join(thin.values())
-    for point in touched:
+    for point in helped:
         quote = point.split(' You said: "', 1)[1].rstrip('"')
         assert quote.rstrip("…")[:30] in said, point
