@@ -56,6 +56,9 @@ class Move(Strict):
     rung: Rung | None = None
     facts: list[str] = []
     """Requirement-sheet facts the move reveals: a clarify move's, or those asked inside an answer."""
+    recap: list[str] = []
+    """Facts given earlier that the candidate asked for again, explicitly: said again, briefly
+    marked as said before, so a question is never left without a reply."""
     quote: str | None = None
     """The candidate's own words the move restates: for a challenge, those that stated the
     misconception; for a dive, those that proposed the component; for the open "what else?", a point

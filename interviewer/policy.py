@@ -221,6 +221,8 @@ def next_move(
     if move.kind is MoveKind.wrap_up:  # the last stage is done: the candidate's questions first
         # after the closing deep dive, the close leaves that dive first: the scorecard goes over it
         return move.model_copy(update={"kind": MoveKind.ask, "closing": True, "idea": state.diving})
+    if move.kind is not MoveKind.clarify and (again := _asked_again(case, state, text, intent)):
+        move = move.model_copy(update={"recap": again})
     if intent is Intent.answer and move.kind is not MoveKind.clarify:  # answer what it asked, then go on
         move = move.model_copy(update={"facts": _asked_inline(case, state, text)})
         if (
@@ -232,6 +234,28 @@ def next_move(
             # the facts it asked for close no stage: the candidate reacts to them, or asks more, first
             move = Move(kind=MoveKind.clarify, stage=stage, facts=move.facts, more=True)
     return move
+
+
+#: a question inside an answer that is asked outright ("I want ask: …", "can you tell me …"), not
+#: in passing or rhetorically
+ASKED_OUTRIGHT = re.compile(
+    r"\b(want|need|like|wanted|would like) (to )?(ask|know)\b|\bcan you (tell|remind)\b|\bone more\b",
+    re.IGNORECASE,
+)
+
+
+def _asked_again(case: Case, state: SessionState, text: str, intent: Intent) -> list[str]:
+    """Facts given earlier that a question asks for again: a whole turn asked as a question, or a
+    question inside an answer asked outright. They are said again rather than left unanswered."""
+    if intent is Intent.question:
+        questions = [text]
+    elif intent is Intent.answer:
+        questions = [q for q in embedded_questions(text) if ASKED_OUTRIGHT.search(q)]
+    else:
+        return []
+    given = {f for st in state.stages.values() for f in st.facts}
+    asked = [f for q in questions for f in facts_asked(case, q)]
+    return [f for f in dict.fromkeys(asked) if f in given]
 
 
 def _told(case: Case, state: SessionState, text: str, intent: Intent) -> set[str]:

@@ -69,7 +69,10 @@ class TemplateVoice:
         slots = self._slots(move, case)
         text = self._pick(rng, self._key(move), move.nth, **slots)
         if move.facts and move.kind is not MoveKind.clarify:  # questions asked inside an answer
-            return self._pick(rng, "inline_facts", move.nth, **slots) + "\n\n" + text
+            text = self._pick(rng, "inline_facts", move.nth, **slots) + "\n\n" + text
+        if move.recap:  # asked again: said again, as said before
+            recap = self._pick(rng, "recap", move.nth, facts=_facts(case, move.recap))
+            text = recap + "\n\n" + text
         return text
 
     def opening(self, case: Case, seed: str, minutes: float) -> str:

@@ -749,3 +749,29 @@ def test_what_to_work_on_names_a_point_and_a_touched_point_quotes_the_candidate(
     for point in helped:
         quote = point.split(' You said: "', 1)[1].rstrip('"')
         assert quote.rstrip("…")[:30] in said, point
+
+
+def test_a_question_asked_again_gets_its_answer_again_not_silence(store: Store, engine: Engine) -> None:
+    """A fact asked for again (a whole turn asked as a question, or a question inside an answer
+    asked outright, "I want ask: …") is said again, marked as said before, instead of the interview
+    moving on as if nothing was asked; a question in passing is not answered twice."""
+    latency = next(f for f in load_case(CaseId.eta_prediction).requirements if f.id == "latency")
+    said = " ".join(latency.answer.split())[:40]
+
+    def replies(*texts: str) -> list[str]:
+        interview = Interview.start(CaseId.eta_prediction, Level.senior, store, engine)
+        return [" ".join(t.text for t in interview.submit(text)) for text in texts]
+
+    first = "How many milliseconds do we have for the estimate?"
+    asked = replies(
+        first, "Before I go on, I want ask again: how many milliseconds do we have? Then I'd plan."
+    )
+    assert said in asked[0]
+    assert said in asked[1], asked[1]
+    assert asked[1].startswith(("As I said earlier", "To repeat")), asked[1]
+    again = replies(first, first)
+    assert said in again[1], again[1]
+    passing = replies(
+        first, "The goal is on-time delivery; with a tight budget in milliseconds, who knows? I'd plan."
+    )
+    assert said not in passing[1], passing[1]
