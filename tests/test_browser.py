@@ -119,6 +119,12 @@ _RENDERED = f"""n => {{
   return {_SHOWN} > n && all[all.length - 1].innerText.includes('· offline');
 }}"""
 """More than n turns shown, the last one an interviewer's turn drawn in full (with its caption)."""
+_REPLIED = _RENDERED.replace(
+    "· offline');", "· offline') && document.body.innerText.includes('ms in the engine');"
+)
+"""The same, and the run's engine time drawn: the load test's check from its own process (it reads
+the page's text, so it costs the page a little during the turn; the turn timings here use the
+watch's flag instead)."""
 _WATCH = """([n, mark]) => {
   const turn = window.mlsdTurn = {enter: null, drawn: null};
   const enter = e => { if (e.key === 'Enter') turn.enter = e.timeStamp; };
