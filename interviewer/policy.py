@@ -186,10 +186,15 @@ def _already_answered(case: Case, state: SessionState, text: str) -> bool:
     return set(facts) <= set(state.current.facts)
 
 
+def _given(state: SessionState) -> set[str]:
+    """Requirement facts the interview has given so far, in any stage."""
+    return {f for st in state.stages.values() for f in st.facts}
+
+
 def _asked_inline(case: Case, state: SessionState, text: str) -> list[str]:
     """Requirement facts that an answer's embedded questions ask about and no stage has given yet (a
     fact already given is not pasted again for a passing or rhetorical question)."""
-    given = {f for st in state.stages.values() for f in st.facts}
+    given = _given(state)
     asked = [f for q in embedded_questions(text) for f in facts_asked(case, q)]
     return [f for f in dict.fromkeys(asked) if f not in given]
 
@@ -253,14 +258,14 @@ def _asked_again(case: Case, state: SessionState, text: str, intent: Intent) -> 
         questions = [q for q in embedded_questions(text) if ASKED_OUTRIGHT.search(q)]
     else:
         return []
-    given = {f for st in state.stages.values() for f in st.facts}
+    given = _given(state)
     asked = [f for q in questions for f in facts_asked(case, q)]
     return [f for f in dict.fromkeys(asked) if f in given]
 
 
 def _told(case: Case, state: SessionState, text: str, intent: Intent) -> set[str]:
     """Requirement facts given so far, with those the current answer asks for."""
-    given = {f for st in state.stages.values() for f in st.facts}
+    given = _given(state)
     return (
         given
         | set(facts_asked(case, text) if intent is Intent.question else [])
@@ -422,13 +427,18 @@ def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None, text: s
         return None
     if Rung.narrow in state.current.rungs.get(dive.id, []):
         return None
-    skip = answered_parts(dive, state.explained.get(dive.id, []))
+    skip = dive_skip(dive, state)
     if dive.first_part(skip) is not None:
         unsure = bool(DONT_KNOW.match(text))
         return Move(
             kind=MoveKind.probe, stage=state.stage, idea=dive.id, rung=Rung.narrow, unsure=unsure, skip=skip
         )
     return _dive_hint(state, dive)
+
+
+def dive_skip(dive: DeepDive, state: SessionState) -> list[int]:
+    """The parts of a dive's question that the candidate's answers made before it was asked."""
+    return answered_parts(dive, state.explained.get(dive.id, []))
 
 
 def _dive_hint(state: SessionState, dive: DeepDive) -> Move | None:
@@ -440,7 +450,7 @@ def _dive_hint(state: SessionState, dive: DeepDive) -> Move | None:
 
 def _dive(stage: Stage, dive: DeepDive, state: SessionState, asserted: list[str]) -> Move:
     quote = one_line(state.choices[dive.id], QUOTE_CHARS)
-    skip = answered_parts(dive, state.explained.get(dive.id, []))
+    skip = dive_skip(dive, state)
     return Move(
         kind=MoveKind.probe,
         stage=stage,

@@ -18,6 +18,7 @@ from interviewer.policy import (
     Intent,
     PolicyConfig,
     classify,
+    dive_skip,
     missed_ideas,
     next_move,
     next_stage,
@@ -30,7 +31,6 @@ from knowledge.cases import Case, DeepDive, ExpectedIdea, load_case
 from rubric.assessors import (
     Coverage,
     EmbeddingAssessor,
-    answered_parts,
     meets_correction,
     negated,
     points_made,
@@ -497,7 +497,7 @@ class Interview:
         found = ["earlier" if n in earlier and f != "made" else f for n, f in enumerate(found)]
         return DiveNote(
             choice=dive.choice,
-            question=dive.asked(answered_parts(dive, sorted(earlier))),
+            question=dive.asked(dive_skip(dive, self.state)),
             look_for=dive.look_for,
             answer=answer,
             points=[f"{_DIVE_STATUS[f]}: {point}" for f, point in zip(found, dive.look_for, strict=True)],

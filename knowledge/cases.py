@@ -170,19 +170,23 @@ class DeepDive(Strict):
     def asked(self, skip: Collection[int] = ()) -> str:
         """The question without the parts in `skip` (those the candidate's answers already cover),
         or the whole question when that would leave nothing or skips nothing."""
-        parts = [p.rstrip("?") for n, p in enumerate(self.parts()) if n not in skip]
+        parts = self._left(skip)
         if not parts or len(parts) == len(self.parts()):
             return self.question
-        body = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", and " + parts[-1]
-        return body[:1].upper() + body[1:] + "?"
+        return _as_question(parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", and " + parts[-1])
 
     def first_part(self, skip: Collection[int] = ()) -> str | None:
         """The first part not in `skip` as a question of its own ("How much memory does it need for 5
         billion images?"), or None when the question left has one part."""
-        parts = [p.rstrip("?") for n, p in enumerate(self.parts()) if n not in skip]
-        if len(parts) < 2:
-            return None
-        return parts[0][:1].upper() + parts[0][1:] + "?"
+        parts = self._left(skip)
+        return _as_question(parts[0]) if len(parts) >= 2 else None
+
+    def _left(self, skip: Collection[int]) -> list[str]:
+        return [p.rstrip("?") for n, p in enumerate(self.parts()) if n not in skip]
+
+
+def _as_question(body: str) -> str:
+    return body[:1].upper() + body[1:] + "?"
 
 
 #: where a question's next part starts: ", and how …", ", what …"
