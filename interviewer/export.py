@@ -18,7 +18,7 @@ from common.markup import literal, one_line
 from interviewer.store import SessionUsage
 from knowledge.cases import load_case
 from knowledge.index import NOTES_DIR, read_note
-from rubric.scoring import OVERALL_NOTE, QUOTE_CHARS, DiveNote, Scorecard, StageScore, overview
+from rubric.scoring import OVERALL_NOTE, QUOTE_CHARS, DiveNote, Scorecard, StageScore, overview, said_during
 
 SCORE_WORDS = {1: "missing or wrong", 2: "shallow", 3: "solid", 4: "excellent"}
 
@@ -61,6 +61,8 @@ class StageView(Strict):
     mine: int | None
     done_well: list[tuple[str, list[str]]]
     """(criterion, its verbatim evidence) for criteria scored 3 or 4."""
+    said_in: dict[str, Stage] = {}
+    """For evidence said while answering another stage, that stage."""
     gaps: list[Topic]
     suggestions: list[Topic]
     hints: int
@@ -78,6 +80,7 @@ def stage_view(score: StageScore, mine: int | None) -> StageView:
         mine=mine,
         done_well=list(score.done_well.items())
         or [(c.id, [one_line(q, QUOTE_CHARS) for q in c.evidence]) for c in score.criteria if c.score >= 3],
+        said_in=score.said_in,
         gaps=score.gaps,
         suggestions=score.suggestions,
         hints=score.hints,
@@ -181,7 +184,7 @@ def markdown(report: Report) -> str:
         lines += ["", f"## {s.stage.number}. {s.stage.label}: {s.score}/4 ({SCORE_WORDS[s.score]})", ""]
         for criterion, quotes in s.done_well:
             lines.append(f"- Done well, {criterion.replace('_', ' ')}:")
-            lines += [f"  > {literal(q)}" for q in quotes]
+            lines += [f"  > {literal(q)}{said_during(q, s.said_in)}" for q in quotes]
         lines.append(f"- Gaps: {_topics(s.gaps)}")
         lines.append(f"- Suggestions: {_topics(s.suggestions)}")
         lines += ["", *[literal(line) for line in s.feedback.splitlines()]]
@@ -243,7 +246,7 @@ def printable_html(report: Report) -> str:
     for s in report.stages:
         parts.append(f"<section><h2>{s.stage.number}. {e(s.stage.label)}: {s.score}/4</h2><ul>")
         for criterion, quotes in s.done_well:
-            cited = "".join(f"<blockquote>{e(q)}</blockquote>" for q in quotes)
+            cited = "".join(f"<blockquote>{e(q)}{e(said_during(q, s.said_in))}</blockquote>" for q in quotes)
             parts.append(f"<li>Done well, {e(criterion.replace('_', ' '))}:{cited}</li>")
         parts.append(
             f"<li>Gaps: {e(_topics(s.gaps))}</li><li>Suggestions: {e(_topics(s.suggestions))}</li></ul>"

@@ -455,12 +455,23 @@ class Interview:
                     hints=st.hints(),
                     corrected=list(st.corrected),
                     unanswered_dive=unanswered.get(stage),
+                    said_in=self._said_in(st.elsewhere),
                     provider=self.state.provider,
                     prompt_version=judge.version,
                 )
             )
         dives = [self._dive_note(d) for d in self.case.deep_dives if d.id in self.state.dived()]
         return build_scorecard(self.state.case, self.state.level, stages, dives, self._unanswered())
+
+    def _said_in(self, elsewhere: dict[str, list[str]]) -> dict[str, Stage]:
+        """For each quote credited from another stage's answers, the stage it was said in."""
+        answers = [(t.stage, " ".join(t.text.split())) for t in self.turns if t.role == "candidate"]
+        out: dict[str, Stage] = {}
+        for quote in (q for quotes in elsewhere.values() for q in quotes):
+            said = " ".join(quote.split())
+            if where := next((stage for stage, text in answers if said in text), None):
+                out[quote] = where
+        return out
 
     def _unanswered_dives(self) -> dict[Stage, str]:
         """Per stage, a component of the candidate's design whose deep dive they answered only with

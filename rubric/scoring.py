@@ -85,6 +85,9 @@ class StageScore(Strict):
     """The unrounded score."""
     done_well: dict[str, list[str]] = {}
     """Per criterion, the candidate's words for each point made unaided (the feedback's "Done well")."""
+    said_in: dict[str, Stage] = {}
+    """For a quote of `done_well` said while answering another stage (credit a point gets where it
+    belongs), that stage: a quote shown under a stage it was not said in would read as misplaced."""
     strengths: list[Topic] = []
     """Topics whose points the answer made unaided (the overview names them)."""
     mistakes: list[str] = []
@@ -150,12 +153,14 @@ def score_stage(
     hints: int = 0,
     corrected: Sequence[str] = (),
     unanswered_dive: str | None = None,
+    said_in: Mapping[str, Stage] | None = None,
     provider: str = "offline",
     prompt_version: str = "",
 ) -> StageScore:
     """`credit` maps an idea id to what it is worth by how it came (1 when absent: unprompted).
     `unanswered_dive`: the component of the candidate's own design whose deep dive, judged in this
-    stage, they answered only with "not sure"; a 4 needs that depth."""
+    stage, they answered only with "not sure"; a 4 needs that depth. `said_in`: for evidence taken
+    from the answers to other stages, the stage it was said in."""
     plan = case.plan(stage)
     credit = credit or {}
     wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
@@ -174,6 +179,9 @@ def score_stage(
     score = _round(raw)
     if score == 4:  # a stage at the top anchor has no gap: what it left out is a suggestion
         gaps, suggestions = [], list(dict.fromkeys(suggestions + gaps))
+    done_well = _done_well(plan.ideas, coverage, credit, wrong)
+    shown = {one_line(q, QUOTE_CHARS): where for q, where in (said_in or {}).items() if where is not stage}
+    said_elsewhere = {q: shown[q] for quotes in done_well.values() for q in quotes if q in shown}
     return StageScore(
         case=case.id,
         stage=stage,
@@ -182,14 +190,24 @@ def score_stage(
         gaps=gaps,
         suggestions=suggestions,
         feedback=_feedback(
-            case, stage, coverage, credit, corrected, central, score=score, scores=scores, dive=dive_cap
+            case,
+            stage,
+            coverage,
+            credit,
+            corrected,
+            central,
+            score=score,
+            scores=scores,
+            dive=dive_cap,
+            said_in=said_elsewhere,
         ),
         provider=provider,
         prompt_version=prompt_version,
         hints=hints,
         help_cost=round(max(0.0, unaided - raw), 3),
         raw=round(raw, 3),
-        done_well=_done_well(plan.ideas, coverage, credit, wrong),
+        done_well=done_well,
+        said_in=said_elsewhere,
         strengths=list(
             dict.fromkeys(
                 i.topic for i in plan.ideas if i.topic and _status(i, coverage, credit, wrong) == "Made"
@@ -403,8 +421,10 @@ def _feedback(
     score: int = 4,
     scores: Sequence[CriterionScore] = (),
     dive: str | None = None,
+    said_in: Mapping[str, Stage] | None = None,
 ) -> str:
-    """`dive`: the component whose unanswered deep dive held a 4 down to 3."""
+    """`dive`: the component whose unanswered deep dive held a 4 down to 3. `said_in`: for a quote
+    said while answering another stage, that stage (named beside the quote)."""
     plan = case.plan(stage)
     wrong = {m.topic for m in plan.misconceptions if m.id in coverage.misconceptions}
     lines = []
@@ -425,7 +445,10 @@ def _feedback(
     elif score < 4:
         lines.append(f"Scored {score} of 4: {_WHY[score]}")
     quotes = [q for said in _done_well(plan.ideas, coverage, credit, wrong).values() for q in said]
-    lines += [f'Done well: "{q}"' for q in list(dict.fromkeys(quotes))[:DONE_WELL_QUOTES]]
+    lines += [
+        f'Done well: "{q}"{said_during(q, said_in or {})}'
+        for q in list(dict.fromkeys(quotes))[:DONE_WELL_QUOTES]
+    ]
     if not quotes:  # nothing made in full: what they did raise, in their words, so the stage has an example
         raised = [
             one_line(min(coverage.shallow[i.id], key=len), QUOTE_CHARS)
@@ -441,6 +464,12 @@ def _feedback(
     fixed = [m for m in plan.misconceptions if m.id in corrected]
     lines += [f"Corrected when asked: {m.correction.strip()}" for m in fixed]
     return "\n".join(lines)
+
+
+def said_during(quote: str, said_in: Mapping[str, Stage]) -> str:
+    """ " (said during data preparation)" for a quote said while answering another stage, else ""."""
+    where = said_in.get(quote)
+    return f" (said during {lower_first(where.label)})" if where else ""
 
 
 def _short_of_four(

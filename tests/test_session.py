@@ -443,6 +443,13 @@ def test_a_point_made_in_another_stage_counts_there_and_is_not_asked_for_again(
     )
     asked = {t.idea for t in interview.turns if t.move in (MoveKind.probe, MoveKind.hint)}
     assert "time_split_point_in_time" not in asked
+    interview.submit("/end")
+    card = interview.final_scorecard()
+    assert card is not None
+    data = next(s for s in card.stages if s.stage is Stage.data_preparation)
+    # the quote is shown under data preparation, but says where it was said
+    assert data.said_in == {split: Stage.clarifying_requirements}
+    assert f'Done well: "{split}" (said during clarifying requirements)' in data.feedback
 
 
 def test_only_a_close_statement_counts_for_another_stage(store: Store, engine: Engine) -> None:

@@ -14,7 +14,7 @@ from common.markup import literal
 from interviewer.export import Report, StageView
 from interviewer.models import Outcome, Turn
 from interviewer.progress import topic_label
-from rubric.scoring import OVERALL_NOTE
+from rubric.scoring import OVERALL_NOTE, said_during
 
 ROLES = {"interviewer": "assistant", "candidate": "user"}
 TEMPLATE_VOICE = "offline"
@@ -169,7 +169,7 @@ def show_stage(s: StageView, expanded: bool = False) -> None:
             for criterion, quotes in s.done_well:
                 st.markdown(f"*{criterion.replace('_', ' ')}*")
                 for quote in quotes:
-                    st.markdown(f"> {literal(quote)}")
+                    st.markdown(f"> {literal(quote)}{literal(said_during(quote, s.said_in))}")
         st.markdown(f"**Gaps:** {', '.join(topic_label(t) for t in s.gaps) or 'none'}")
         st.markdown(f"**Suggestions:** {', '.join(topic_label(t) for t in s.suggestions) or 'none'}")
         if s.hints:
