@@ -59,6 +59,9 @@ class Move(Strict):
     recap: list[str] = []
     """Facts given earlier that the candidate asked for again, explicitly: said again, briefly
     marked as said before, so a question is never left without a reply."""
+    unknown_again: bool = False
+    """The candidate asked again a question the requirement sheet cannot answer: the interviewer says
+    so again, briefly, as it goes on (not silence, not a second invitation to ask)."""
     quote: str | None = None
     """The candidate's own words the move restates: for a challenge, those that stated the
     misconception; for a dive, those that proposed the component; for the open "what else?", a point

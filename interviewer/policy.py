@@ -228,6 +228,8 @@ def next_move(
         return move.model_copy(update={"kind": MoveKind.ask, "closing": True, "idea": state.diving})
     if move.kind is not MoveKind.clarify and (again := _asked_again(case, state, text, intent)):
         move = move.model_copy(update={"recap": again})
+    elif move.kind is not MoveKind.clarify and _unanswerable_again(case, state, text, intent):
+        move = move.model_copy(update={"unknown_again": True})
     if intent is Intent.answer and move.kind is not MoveKind.clarify:  # answer what it asked, then go on
         move = move.model_copy(update={"facts": _asked_inline(case, state, text)})
         if (
@@ -261,6 +263,13 @@ def _asked_again(case: Case, state: SessionState, text: str, intent: Intent) -> 
     given = _given(state)
     asked = [f for q in questions for f in facts_asked(case, q)]
     return [f for f in dict.fromkeys(asked) if f in given]
+
+
+def _unanswerable_again(case: Case, state: SessionState, text: str, intent: Intent) -> bool:
+    """A whole turn asking again a question the requirement sheet cannot answer."""
+    return (
+        intent is Intent.question and not facts_asked(case, text) and question_key(text) in state.assumptions
+    )
 
 
 def _told(case: Case, state: SessionState, text: str, intent: Intent) -> set[str]:

@@ -73,6 +73,8 @@ class TemplateVoice:
         if move.recap:  # asked again: said again, as said before
             recap = self._pick(rng, "recap", move.nth, facts=_facts(case, move.recap))
             text = recap + "\n\n" + text
+        elif move.unknown_again:
+            text = self._pick(rng, "recap_unknown", move.nth) + "\n\n" + text
         return text
 
     def opening(self, case: Case, seed: str, minutes: float) -> str:

@@ -775,3 +775,17 @@ def test_a_question_asked_again_gets_its_answer_again_not_silence(store: Store, 
         first, "The goal is on-time delivery; with a tight budget in milliseconds, who knows? I'd plan."
     )
     assert said not in passing[1], passing[1]
+
+
+def test_a_question_the_brief_cannot_answer_asked_again_is_answered_again(
+    store: Store, engine: Engine
+) -> None:
+    """Asked a second time, a question the requirement sheet does not answer gets that said again
+    (briefly, as said before) before the interview goes on: a question is never met with silence."""
+    interview = Interview.start(CaseId.eta_prediction, Level.senior, store, engine)
+    question = "Is the company planning to open an office in Lisbon this year?"
+    first = " ".join(t.text for t in interview.submit(question))
+    assert "brief doesn't say" in first or "isn't fixed" in first, first
+    again = " ".join(t.text for t in interview.submit(question))
+    assert again.startswith(("As I said, the brief doesn't settle", "That one still isn't fixed")), again
+    assert interview.turns[-1].move is not MoveKind.clarify  # it goes on; no second invitation to ask
