@@ -267,9 +267,9 @@ def _outline(
 ) -> list[str]:
     """What a strong answer also covers: the points the answer did not make unaided, each with what
     the answer did with it, at most `limit` of them, what matters most first: a point got
-    wrong, then a core topic's or the case's crux (said in full, its why included), then the rest
-    by their first sentence. The points made are quoted as done well; listing them again, or every
-    minor miss, only lengthens the scorecard."""
+    wrong, then a core topic's or the case's crux (its first two sentences: the point and its why),
+    then the rest by their first sentence. The points made are quoted as done well; listing them
+    again, or every minor miss, only lengthens the scorecard."""
     missed = []
     for n, idea in enumerate(ideas):
         status = _status(idea, coverage, credit, wrong)
@@ -277,7 +277,7 @@ def _outline(
             continue
         full = idea.crux or idea.topic in CORE_TOPICS
         rank = 0 if status == "Got wrong" else 1 if full else 2
-        text = " ".join(idea.text.split()) if full else _first_sentence(idea.text)
+        text = _first_sentence(idea.text, 2 if full else 1)
         missed.append((rank, n, f"{status}: {text}{_you_said(idea, coverage, status)}"))
     return [line for _, _, line in sorted(missed)[:limit]]
 
@@ -320,11 +320,11 @@ def _central(case: Case, stage: Stage, coverage: Coverage, credit: Mapping[str, 
     return out
 
 
-def _first_sentence(text: str) -> str:
-    """An idea's first sentence: its point, without the elaboration."""
+def _first_sentence(text: str, count: int = 1) -> str:
+    """An idea's first `count` sentences: its point (and its why), without the rest."""
     flat = " ".join(text.split())
-    end = re.search(r"[.!?](\s|$)", flat)
-    return flat[: end.start() + 1] if end else flat
+    ends = [m.start() + 1 for m in re.finditer(r"[.!?](\s|$)", flat)]
+    return flat[: ends[count - 1]] if len(ends) >= count else flat
 
 
 def _raw(scores: list[CriterionScore], coverage: Coverage) -> float:
