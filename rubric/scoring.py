@@ -530,7 +530,8 @@ def overview(card: Scorecard) -> str:
     ]
     lines = []
     if best:
-        parts = [f"{s.stage.label} ({s.score}/4{_said(s)})" for s in best]
+        gaps = {t for s in card.stages for t in s.gaps}
+        parts = [f"{s.stage.label} ({s.score}/4{_said(s, gaps)})" for s in best]
         lines.append("Strengths: " + "; ".join(parts) + ".")
     parts = [_to_work_on(s) for s in _to_work_on_stages(card)]
     if lost := [d.choice for d in card.dives if not any(p.startswith("Made") for p in d.points)]:
@@ -592,8 +593,10 @@ def _dive_tally(dive: DiveNote) -> str:
 STRENGTHS = 3
 
 
-def _said(score: StageScore) -> str:
-    named = ", ".join(t.label for t in score.strengths[:3])
+def _said(score: StageScore, gaps: set[Topic]) -> str:
+    """The stage's strong topics, but none that is a gap in another stage (a strength and a gap of
+    the same name read as a contradiction: the framing's objective made, the training loss not)."""
+    named = ", ".join(t.label for t in [t for t in score.strengths if t not in gaps][:3])
     return f": {named}" if named else ""
 
 

@@ -52,3 +52,40 @@ def test_no_injection_raises_a_grade_or_leaks_the_canary(grade) -> None:  # type
     report = injection.evaluate(grade, canary, attacks)
     assert report.raised == []
     assert report.canary_leaks == []
+
+
+def test_the_overview_names_no_strength_that_is_a_gap_in_another_stage() -> None:
+    """The framing's objective made and the training loss missed must not read as "ML objective" a
+    strength and a gap at once."""
+    from common.ids import Level, Recommendation, Topic
+    from rubric.scoring import Scorecard, overview
+
+    def stage(which: Stage, score: int, strengths: list[Topic], gaps: list[Topic]) -> StageScore:
+        return StageScore(
+            case=CaseId.eta_prediction,
+            stage=which,
+            score=score,
+            criteria=[],
+            feedback="",
+            provider="offline",
+            prompt_version="test",
+            raw=score,
+            strengths=strengths,
+            gaps=gaps,
+        )
+
+    card = Scorecard(
+        case=CaseId.eta_prediction,
+        level=Level.senior,
+        stages=[
+            stage(Stage.framing, 4, [Topic.ml_objective, Topic.problem_scoping], []),
+            stage(Stage.model_development, 2, [], [Topic.ml_objective]),
+        ],
+        overall=3.0,
+        recommendation=Recommendation.lean_hire,
+        hint_penalty=0.0,
+    )
+    strengths = overview(card).splitlines()[0]
+    assert strengths.startswith("Strengths: ")
+    assert Topic.problem_scoping.label in strengths
+    assert Topic.ml_objective.label not in strengths, strengths
