@@ -492,14 +492,14 @@ def _short_of_four(
             continue
         ideas = [i for i in plan.ideas if i.criterion == criterion.id]
         n = len(ideas)
-        left = n - sum(i.id in coverage.met for i in ideas)
-        made = (
-            "its one point not made"
-            if n == 1
-            else f"none of its {n} points made"
-            if left == n
-            else f"{left} of its {n} points missing"
-        )
+        done = sum(i.id in coverage.met for i in ideas)
+        left = n - done
+        touched = sum(i.id in coverage.shallow and i.id not in coverage.met for i in ideas)
+        if n == 1:
+            made = "its one point only touched" if touched else "its one point not made"
+        else:  # the touched ones said apart: "none made" beside a 3 would read as a contradiction
+            made = ("none" if not done else str(done)) + f" of its {n} points made"
+            made += f", {touched} only touched" if touched else ""
         made = made if left else "its points made"
         helped = ", some only after a question" if any(credit.get(i.id, 1.0) < 1.0 for i in ideas) else ""
         full = _unaided(ideas, coverage, credit) >= EXCELLENT
