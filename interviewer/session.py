@@ -461,7 +461,9 @@ class Interview:
                 )
             )
         dives = [self._dive_note(d) for d in self.case.deep_dives if d.id in self.state.dived()]
-        return build_scorecard(self.state.case, self.state.level, stages, dives, self._unanswered())
+        return build_scorecard(
+            self.state.case, self.state.level, stages, dives, self._unanswered(), self._repeated()
+        )
 
     def _said_in(self, elsewhere: dict[str, list[str]]) -> dict[str, Stage]:
         """For each quote credited from another stage's answers, the stage it was said in."""
@@ -496,6 +498,25 @@ class Interview:
             ):
                 dive = self.case.deep_dive(asked.idea) if asked.rung in DIVE_RUNGS else None
                 out.append(f"the deep dive on {dive.choice}" if dive else answered.stage.label)
+        return out
+
+    def _repeated(self) -> list[str]:
+        """Where the candidate met a question with one of their earlier answers again, word for word
+        (not a command, not "not sure"): the stage, or the deep dive on their component."""
+        out, said = [], set()
+        for asked, answered in pairwise(self.turns):
+            if asked.role != "interviewer" or answered.role != "candidate":
+                continue
+            text = " ".join(answered.text.split()).lower()
+            if (
+                text in said
+                and not text.startswith("/")
+                and not text.endswith("?")  # a question asked again is answered again, not a repeat
+                and not DONT_KNOW.match(answered.text)
+            ):
+                dive = self.case.deep_dive(asked.idea) if asked.rung in DIVE_RUNGS else None
+                out.append(f"the deep dive on {dive.choice}" if dive else answered.stage.label)
+            said.add(text)
         return out
 
     def _dive_note(self, dive: DeepDive) -> DiveNote:

@@ -123,6 +123,9 @@ class Scorecard(Strict):
     unanswered: list[str] = []
     """Where the candidate said they did not know, one entry per question: a stage's label, or "the
     deep dive on <component>"."""
+    repeated: list[str] = []
+    """Where the candidate met a question with an earlier answer again, word for word, one entry per
+    question: a stage's label, or "the deep dive on <component>"."""
 
 
 #: quotes of what was done well in a stage's feedback (the rest show in its outline's marks)
@@ -543,6 +546,8 @@ def overview(card: Scorecard) -> str:
         lines.append("Mistakes: " + "; ".join(mistakes) + ".")
     if card.unanswered:
         lines.append(_not_sure(card.unanswered))
+    if card.repeated:
+        lines.append(_repeated(card.repeated))
     if card.dives:
         lines.append("Deep dives: " + "; ".join(f"{d.choice} ({_dive_tally(d)})" for d in card.dives) + ".")
     lines.append(BRIEF_NOTE)
@@ -624,6 +629,16 @@ def _not_sure(where: list[str]) -> str:
     return f'Not sure: {n} question{"s" if n > 1 else ""} answered with "not sure" ({parts}).'
 
 
+def _repeated(where: list[str]) -> str:
+    """The questions met with an earlier answer again, counted where they were asked."""
+    n = len(where)
+    parts = "; ".join(f"{k} in {lower_first(w)}" for w, k in Counter(where).items())
+    return (
+        f"Repeated: {n} question{'s' if n > 1 else ''} answered with an earlier answer, word for word "
+        f"({parts}); answer the question asked, or say you have nothing to add."
+    )
+
+
 #: how the overall relates to the stage scores shown (a stage's raw 3.5 shows as 4, so a card of 4s can
 #: average 3.7)
 OVERALL_NOTE = "the mean of the unrounded stage scores; a stage at 3.5 or more shows as 4"
@@ -635,6 +650,7 @@ def build_scorecard(
     stages: list[StageScore],
     dives: list[DiveNote] | None = None,
     unanswered: list[str] | None = None,
+    repeated: list[str] | None = None,
 ) -> Scorecard:
     overall = round(sum(s.raw for s in stages) / len(stages), 3) if stages else 1.0
     return Scorecard(
@@ -646,4 +662,5 @@ def build_scorecard(
         recommendation=recommend(level, overall),
         hint_penalty=round(sum(s.help_cost for s in stages), 3),
         unanswered=unanswered or [],
+        repeated=repeated or [],
     )

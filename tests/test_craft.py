@@ -789,3 +789,21 @@ def test_a_question_the_brief_cannot_answer_asked_again_is_answered_again(
     again = " ".join(t.text for t in interview.submit(question))
     assert again.startswith(("As I said, the brief doesn't settle", "That one still isn't fixed")), again
     assert interview.turns[-1].move is not MoveKind.clarify  # it goes on; no second invitation to ask
+
+
+def test_the_overview_names_an_earlier_answer_given_again_word_for_word(store: Store, engine: Engine) -> None:
+    """A question met with an earlier answer again is named in the overview, where it was asked; a
+    question asked again is not a repeat."""
+    interview = Interview.start(CaseId.eta_prediction, Level.senior, store, engine)
+    answer = "We want the quoted delivery time to be close to the real one, and honest, not optimistic."
+    interview.submit("How many orders do we get per day?")
+    interview.submit("How many orders do we get per day?")
+    interview.submit(answer)
+    interview.submit(answer)
+    interview.submit("/end")
+    card = interview.final_scorecard()
+    assert card is not None
+    assert card.repeated == [Stage.clarifying_requirements.label]
+    from rubric.scoring import overview
+
+    assert "Repeated: 1 question answered with an earlier answer" in overview(card)
