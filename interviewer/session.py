@@ -496,9 +496,14 @@ class Interview:
                 and answered.role == "candidate"
                 and DONT_KNOW.match(answered.text)
             ):
-                dive = self.case.deep_dive(asked.idea) if asked.rung in DIVE_RUNGS else None
-                out.append(f"the deep dive on {dive.choice}" if dive else answered.stage.label)
+                out.append(self._asked_where(asked, answered))
         return out
+
+    def _asked_where(self, asked: Turn, answered: Turn) -> str:
+        """Where a question was asked, for the overview: the deep dive on the candidate's component,
+        or the stage."""
+        dive = self.case.deep_dive(asked.idea) if asked.rung in DIVE_RUNGS else None
+        return f"the deep dive on {dive.choice}" if dive else answered.stage.label
 
     def _repeated(self) -> list[str]:
         """Where the candidate met a question with one of their earlier answers again, word for word
@@ -514,8 +519,7 @@ class Interview:
                 and not text.endswith("?")  # a question asked again is answered again, not a repeat
                 and not DONT_KNOW.match(answered.text)
             ):
-                dive = self.case.deep_dive(asked.idea) if asked.rung in DIVE_RUNGS else None
-                out.append(f"the deep dive on {dive.choice}" if dive else answered.stage.label)
+                out.append(self._asked_where(asked, answered))
             said.add(text)
         return out
 

@@ -623,20 +623,24 @@ def recommend(level: Level, overall: float) -> Recommendation:
 
 def _not_sure(where: list[str]) -> str:
     """The questions the candidate said they did not know, counted where they were asked."""
-    counts = Counter(where)
-    n = len(where)
-    parts = "; ".join(f"{k} in {lower_first(w)}" for w, k in counts.items())
-    return f'Not sure: {n} question{"s" if n > 1 else ""} answered with "not sure" ({parts}).'
+    return f'Not sure: {_questions(where)} answered with "not sure" ({_where(where)}).'
 
 
 def _repeated(where: list[str]) -> str:
     """The questions met with an earlier answer again, counted where they were asked."""
-    n = len(where)
-    parts = "; ".join(f"{k} in {lower_first(w)}" for w, k in Counter(where).items())
     return (
-        f"Repeated: {n} question{'s' if n > 1 else ''} answered with an earlier answer, word for word "
-        f"({parts}); answer the question asked, or say you have nothing to add."
+        f"Repeated: {_questions(where)} answered with an earlier answer, word for word "
+        f"({_where(where)}); answer the question asked, or say you have nothing to add."
     )
+
+
+def _questions(where: list[str]) -> str:
+    return f"{len(where)} question{'s' if len(where) > 1 else ''}"
+
+
+def _where(where: list[str]) -> str:
+    """How many questions each place holds: "2 in data preparation; 1 in the deep dive on …"."""
+    return "; ".join(f"{k} in {lower_first(w)}" for w, k in Counter(where).items())
 
 
 #: how the overall relates to the stage scores shown (a stage's raw 3.5 shows as 4, so a card of 4s can
