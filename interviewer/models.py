@@ -59,6 +59,9 @@ class Move(Strict):
     recap: list[str] = []
     """Facts given earlier that the candidate asked for again, explicitly: said again, briefly
     marked as said before, so a question is never left without a reply."""
+    recap_asked: str = ""
+    """The candidate's words that asked for `recap` again: each fact is said again by its sentences
+    on what was asked, not pasted whole a second time."""
     unknown_again: bool = False
     """The candidate asked again a question the requirement sheet cannot answer: the interviewer says
     so again, briefly, as it goes on (not silence, not a second invitation to ask)."""

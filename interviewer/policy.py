@@ -227,7 +227,7 @@ def next_move(
         # after the closing deep dive, the close leaves that dive first: the scorecard goes over it
         return move.model_copy(update={"kind": MoveKind.ask, "closing": True, "idea": state.diving})
     if move.kind is not MoveKind.clarify and (again := _asked_again(case, state, text, intent)):
-        move = move.model_copy(update={"recap": again})
+        move = move.model_copy(update={"recap": again, "recap_asked": text})
     elif move.kind is not MoveKind.clarify and _unanswerable_again(case, state, text, intent):
         move = move.model_copy(update={"unknown_again": True})
     if intent is Intent.answer and move.kind is not MoveKind.clarify:  # answer what it asked, then go on
@@ -428,9 +428,9 @@ def _move_on(case: Case, state: SessionState, asserted: list[str], left: TimeLef
 def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None, text: str) -> Move | None:
     """After an answer to a deep dive that made none of its points (a blank, or another subject),
     once, as an interviewer steers back instead of moving on: one part of the dive's question on its
-    own, without the hint (asked for, `/hint` gives it), saying first that the answer did not get to
-    what was asked (or, after "not sure", that this is fine); a question in one part has no smaller
-    step, so the hint is the step."""
+    own with the hint's direction for that part (`DeepDive.nudge`, no answer in it), saying first
+    that the answer did not get to what was asked (or, after "not sure", that this is fine); a
+    question in one part has no smaller step, so the hint is the step."""
     dive = case.deep_dive(state.diving)
     if dive is None or not state.dive_missed or (left is not None and left.total_minutes <= 0):
         return None

@@ -39,7 +39,7 @@ from rubric.assessors import (
 )
 from rubric.guard import checked_answer
 from rubric.schema import load_rubric
-from rubric.scoring import DiveNote, Scorecard, build_scorecard, score_stage
+from rubric.scoring import MADE, NOT_COVERED, TOUCHED, DiveNote, Scorecard, build_scorecard, score_stage
 
 if TYPE_CHECKING:
     from interviewer.engine import Engine
@@ -571,10 +571,10 @@ class Interview:
 
 
 _DIVE_STATUS = {
-    "made": "Made",
-    "earlier": "Made before the dive",
-    "touched": "Touched",
-    None: "Not discussed",
+    "made": MADE,
+    "earlier": f"{MADE} before the dive",
+    "touched": TOUCHED,
+    None: NOT_COVERED,
 }
 
 

@@ -71,7 +71,7 @@ class TemplateVoice:
         if move.facts and move.kind is not MoveKind.clarify:  # questions asked inside an answer
             text = self._pick(rng, "inline_facts", move.nth, **slots) + "\n\n" + text
         if move.recap:  # asked again: said again, as said before
-            recap = self._pick(rng, "recap", move.nth, facts=_facts(case, move.recap))
+            recap = self._pick(rng, "recap", move.nth, facts=_recap(case, move.recap, move.recap_asked))
             text = recap + "\n\n" + text
         elif move.unknown_again:
             text = self._pick(rng, "recap_unknown", move.nth) + "\n\n" + text
@@ -154,6 +154,7 @@ class TemplateVoice:
                 slots |= {"choice": dive.choice, "dive_question": question, "hint": dive.hint or ""}
                 part = dive.first_part(move.skip) or question
                 slots["dive_part"] = part if part[1:2].isupper() else lower_first(part)  # after a colon
+                slots["nudge"] = dive.nudge(move.skip)
         slots["said"] = literal((move.quote or "").rstrip(" .;,:"))  # the candidate's words, as typed
         return slots
 
@@ -173,6 +174,54 @@ def _facts(case: Case, ids: list[str]) -> str:
     if len(ids) == 1:
         return answers[ids[0]]
     return "\n\n" + "\n".join(f"- **{_label(i)}:** {answers[i]}" for i in ids)
+
+
+def _recap(case: Case, ids: list[str], asked: str) -> str:
+    """Facts said again: of each, only its sentences that share the most words with what was asked
+    (its first when none does), so a question asked twice gets its answer, not the whole sheet."""
+    answers = {f.id: " ".join(f.answer.split()) for f in case.requirements}
+    said = {i: _on_point(answers[i], asked) for i in ids}
+    if len(ids) == 1:
+        return said[ids[0]]
+    return "\n\n" + "\n".join(f"- **{_label(i)}:** {said[i]}" for i in ids)
+
+
+def _on_point(answer: str, asked: str) -> str:
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9\"])", answer) if s]
+    words = _stems(asked)
+    shared = [len(_stems(s) & words) for s in sentences]
+    best = max(shared, default=0)
+    if not best:
+        return sentences[0] if sentences else answer
+    return " ".join(s for s, n in zip(sentences, shared, strict=True) if n == best)
+
+
+def _stems(text: str) -> set[str]:
+    """Content words by their first five letters ("showed" and "show", "estimates" and "estimate")."""
+    return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 4 and w not in _COMMON}
+
+
+_COMMON = frozenset(
+    {
+        "what",
+        "that",
+        "this",
+        "with",
+        "have",
+        "there",
+        "their",
+        "about",
+        "would",
+        "which",
+        "when",
+        "also",
+        "then",
+        "from",
+        "does",
+        "should",
+        "could",
+    }
+)
 
 
 #: words of a requirement fact's id that read otherwise in a heading

@@ -213,7 +213,7 @@ def score_stage(
         said_in=said_elsewhere,
         strengths=list(
             dict.fromkeys(
-                i.topic for i in plan.ideas if i.topic and _status(i, coverage, credit, wrong) == "Made"
+                i.topic for i in plan.ideas if i.topic and _status(i, coverage, credit, wrong) == MADE
             )
         ),
         outline=_outline(
@@ -249,7 +249,7 @@ def _done_well(
 ) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for idea in ideas:
-        if _status(idea, coverage, credit, wrong) == "Made":
+        if _status(idea, coverage, credit, wrong) == MADE:
             quote = one_line(coverage.met[idea.id][0], QUOTE_CHARS)
             if quote not in out.get(idea.criterion, []):
                 out.setdefault(idea.criterion, []).append(quote)
@@ -276,7 +276,7 @@ def _outline(
     missed = []
     for n, idea in enumerate(ideas):
         status = _status(idea, coverage, credit, wrong)
-        if status == "Made":
+        if status == MADE:
             continue
         full = idea.crux or idea.topic in CORE_TOPICS
         rank = 0 if status == "Got wrong" else 1 if full else 2
@@ -289,7 +289,7 @@ def _you_said(idea: ExpectedIdea, coverage: Coverage, status: str) -> str:
     """For a point made or touched only after help, the candidate's words that made it. A point only
     touched unprompted is not quoted: the judge's loose match is weak evidence, and a quote beside a
     point it does not make misleads more than no quote."""
-    if not status.endswith("after help"):
+    if status not in HELPED_MARKS:
         return ""
     quotes = coverage.met.get(idea.id) or coverage.shallow.get(idea.id)
     return f' You said: "{_their_words(quotes)}"' if quotes else ""
@@ -302,10 +302,17 @@ def _status(
     if idea.topic and idea.topic in wrong:  # a topic stated wrongly is not also done well
         return "Got wrong"
     if idea.id in coverage.met:
-        return "Made" if worth >= 1.0 else "Made after help" if worth > 0 else "Told"
+        return MADE if worth >= 1.0 else MADE_HELPED if worth > 0 else TOLD
     if idea.id in coverage.shallow:
-        return "Touched" if worth >= 1.0 else "Touched after help" if worth > 0 else "Told"
-    return "Not discussed"
+        return TOUCHED if worth >= 1.0 else TOUCHED_HELPED if worth > 0 else TOLD
+    return NOT_COVERED
+
+
+#: an outline point's mark, in words that need no legend
+MADE, MADE_HELPED, TOLD = "Made", "Made after a prompt", "Told by the interviewer"
+TOUCHED, TOUCHED_HELPED = "Mentioned, not explained", "Mentioned after a prompt"
+NOT_COVERED = "Not covered"
+HELPED_MARKS = (MADE_HELPED, TOUCHED_HELPED)
 
 
 def _central(case: Case, stage: Stage, coverage: Coverage, credit: Mapping[str, float]) -> list[Topic]:
@@ -443,10 +450,8 @@ def _feedback(
             f"Scored at most 3 of 4: the deep dive on {dive}, your own choice, went unanswered; a 4 needs "
             "that depth."
         )
-    elif score == 3 and (short := _short_of_four(case, stage, coverage, credit, scores)):
-        lines.append(f"Scored 3 of 4: short of a 4 on {short}.")
-    elif score < 4:
-        lines.append(f"Scored {score} of 4: {_WHY[score]}")
+    elif score == 3 and (bare := _without_depth(case, stage, coverage, credit, scores)):
+        lines.append(f"Short of a 4: the points on {bare} came without a reason, number or trade-off.")
     quotes = [q for said in _done_well(plan.ideas, coverage, credit, wrong).values() for q in said]
     lines += [
         f'Done well: "{q}"{said_during(q, said_in or {})}'
@@ -456,7 +461,7 @@ def _feedback(
         raised = [
             one_line(min(coverage.shallow[i.id], key=len), QUOTE_CHARS)
             for i in plan.ideas
-            if _status(i, coverage, credit, wrong) == "Touched"
+            if _status(i, coverage, credit, wrong) == TOUCHED
         ]
         lines += [f'Raised: "{q}"' for q in list(dict.fromkeys(raised))[:DONE_WELL_QUOTES]]
     stated = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
@@ -469,59 +474,37 @@ def _feedback(
     return "\n".join(lines)
 
 
-def said_during(quote: str, said_in: Mapping[str, Stage]) -> str:
-    """ " (said during data preparation)" for a quote said while answering another stage, else ""."""
-    where = said_in.get(quote)
-    return f" (said during {lower_first(where.label)})" if where else ""
-
-
-def _short_of_four(
+def _without_depth(
     case: Case,
     stage: Stage,
     coverage: Coverage,
     credit: Mapping[str, float],
     scores: Sequence[CriterionScore],
 ) -> str:
-    """The criteria that kept a solid stage from a 4, each with why: too few of its points made
-    unaided, or made with no reason, number or trade-off ("data and labels (no reason, number or
-    trade-off backs its points)")."""
+    """The criteria below a 4 whose points were all made, so only depth kept them there (the outline
+    names what else was missing; this is the one reason it cannot show)."""
     from rubric.schema import load_rubric
 
     titles = {c.id: c.title for c in load_rubric().stages[stage].criteria}
-    plan = case.plan(stage)
-    parts = []
-    for criterion in scores:
-        if criterion.score >= 4:
-            continue
-        ideas = [i for i in plan.ideas if i.criterion == criterion.id]
-        n = len(ideas)
-        done = sum(i.id in coverage.met for i in ideas)
-        left = n - done
-        touched = sum(i.id in coverage.shallow and i.id not in coverage.met for i in ideas)
-        if n == 1:
-            made = "its one point only touched" if touched else "its one point not made"
-        else:  # the touched ones said apart: "none made" beside a 3 would read as a contradiction
-            made = ("none" if not done else str(done)) + f" of its {n} points made"
-            made += f", {touched} only touched" if touched else ""
-        made = made if left else "its points made"
-        helped = ", some only after a question" if any(credit.get(i.id, 1.0) < 1.0 for i in ideas) else ""
-        full = _unaided(ideas, coverage, credit) >= EXCELLENT
-        why = "no reason, number or trade-off backs its points" if full else made + helped
-        parts.append(f"{lower_first(titles.get(criterion.id, criterion.id))} ({why})")
-    return "; ".join(parts)
+    ideas = case.plan(stage).ideas
+    bare = [
+        lower_first(titles.get(c.id, c.id))
+        for c in scores
+        if c.score < 4
+        and _unaided([i for i in ideas if i.criterion == c.id] or ideas, coverage, credit) >= EXCELLENT
+    ]
+    return " and ".join(bare)
+
+
+def said_during(quote: str, said_in: Mapping[str, Stage]) -> str:
+    """ " (said during data preparation)" for a quote said while answering another stage, else ""."""
+    where = said_in.get(quote)
+    return f" (said during {lower_first(where.label)})" if where else ""
 
 
 def _their_words(quotes: list[str]) -> str:
     """The candidate's words for a mistake: its shortest quote (a sentence before a pair)."""
     return one_line(min(quotes, key=len), QUOTE_CHARS)
-
-
-#: why a stage without a stated mistake or a central gap scored below 4
-_WHY = {
-    1: "little of what this stage needs was discussed.",
-    2: "the points were touched, or made without the reasons, numbers or trade-offs that show depth.",
-    3: "a 4 needs two thirds of the points made unaided, backed by reasons, numbers or trade-offs.",
-}
 
 
 def overview(card: Scorecard) -> str:
@@ -550,16 +533,8 @@ def overview(card: Scorecard) -> str:
         lines.append(_repeated(card.repeated))
     if card.dives:
         lines.append("Deep dives: " + "; ".join(f"{d.choice} ({_dive_tally(d)})" for d in card.dives) + ".")
-    lines.append(BRIEF_NOTE)
     return "\n".join(lines)
 
-
-#: what each outline line's label means; the outlines cite the case's whole requirement sheet, not
-#: only the facts the interview gave
-BRIEF_NOTE = (
-    '"Touched": mentioned, not explained; "after help": after a question or hint; "Told": said by the '
-    "interviewer. Outlines may cite brief figures you did not ask for."
-)
 
 #: how many stages "To work on" names, the weakest first
 WORK_ON = 3
