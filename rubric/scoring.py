@@ -217,7 +217,7 @@ def score_stage(
             )
         ),
         outline=_outline(
-            plan.ideas, coverage, credit, wrong, TOP_OUTLINE_POINTS if score == 4 else OUTLINE_POINTS
+            case, plan.ideas, coverage, credit, wrong, TOP_OUTLINE_POINTS if score == 4 else OUTLINE_POINTS
         ),
         mistakes=[
             _name(m) + (" (corrected when asked)" if m.id in corrected else "")
@@ -262,6 +262,7 @@ TOP_OUTLINE_POINTS = 1
 
 
 def _outline(
+    case: Case,
     ideas: list[ExpectedIdea],
     coverage: Coverage,
     credit: Mapping[str, float],
@@ -281,18 +282,28 @@ def _outline(
         full = idea.crux or idea.topic in CORE_TOPICS
         rank = 0 if status == "Got wrong" else 1 if full else 2
         text = _first_sentence(idea.text, 2 if full else 1)
-        missed.append((rank, n, f"{status}: {text}{_you_said(idea, coverage, status)}"))
+        missed.append((rank, n, f"{status}: {text}{_you_said(case, idea, coverage, status)}"))
     return [line for _, _, line in sorted(missed)[:limit]]
 
 
-def _you_said(idea: ExpectedIdea, coverage: Coverage, status: str) -> str:
-    """For a point made or touched only after help, the candidate's words that made it. A point only
-    touched unprompted is not quoted: the judge's loose match is weak evidence, and a quote beside a
-    point it does not make misleads more than no quote."""
-    if status not in HELPED_MARKS:
+def _you_said(case: Case, idea: ExpectedIdea, coverage: Coverage, status: str) -> str:
+    """For a point made or touched only after help, the candidate's words that made it; for one
+    touched by asking for its facts, their question. Any other point only touched is not quoted:
+    the judge's loose match is weak evidence, and a quote beside a point it does not make misleads
+    more than no quote."""
+    quotes = coverage.met.get(idea.id) or coverage.shallow.get(idea.id) or []
+    if status in HELPED_MARKS and quotes:
+        return f' You said: "{_their_words(quotes)}"'
+    from knowledge.cases import embedded_questions, facts_asked
+
+    asked = [q for q in quotes if embedded_questions(q)]  # "…?", or "I'd like to know how …"
+    if status != TOUCHED or not asked:
         return ""
-    quotes = coverage.met.get(idea.id) or coverage.shallow.get(idea.id)
-    return f' You said: "{_their_words(quotes)}"' if quotes else ""
+
+    # the question that asks most of this point's facts ("how much of our traffic is from new users?"
+    # asks about traffic too, but it is the cold-start question), the shortest of those
+    best = min(asked, key=lambda q: (-len(set(facts_asked(case, q)) & set(idea.facts)), len(q)))
+    return f' You asked: "{one_line(best, QUOTE_CHARS)}"'
 
 
 def _status(
@@ -458,10 +469,13 @@ def _feedback(
         for q in list(dict.fromkeys(quotes))[:DONE_WELL_QUOTES]
     ]
     if not quotes:  # nothing made in full: what they did raise, in their words, so the stage has an example
-        raised = [
+        from knowledge.cases import embedded_questions
+
+        raised = [  # a question asked is quoted beside its point in the outline ("You asked")
             one_line(min(coverage.shallow[i.id], key=len), QUOTE_CHARS)
             for i in plan.ideas
             if _status(i, coverage, credit, wrong) == TOUCHED
+            and not any(embedded_questions(q) for q in coverage.shallow[i.id])
         ]
         lines += [f'Raised: "{q}"' for q in list(dict.fromkeys(raised))[:DONE_WELL_QUOTES]]
     stated = [m for m in plan.misconceptions if m.id in coverage.misconceptions]

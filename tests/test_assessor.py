@@ -404,11 +404,16 @@ def test_a_deep_dive_answered_only_with_not_sure_holds_its_stage_below_4() -> No
 
 def test_a_stage_with_nothing_made_quotes_what_the_candidate_raised() -> None:
     """Every stage's feedback gives an example from the interview: with no point made in full, the
-    candidate's own words for what they touched."""
+    candidate's own words for what they touched; a question they asked is quoted once, beside the
+    point it asked about."""
     stage = Stage.clarifying_requirements
     idea = CASE.plan(stage).ideas[0].id
-    asked = "What is the business goal here?"
-    touched = _graded(stage, {}, shallow={idea: [asked]})
-    assert f'Raised: "{asked}"' in touched.feedback
-    made = _graded(stage, {idea: [asked]})
+    said = "The business goal matters here."
+    touched = _graded(stage, {}, shallow={idea: [said]})
+    assert f'Raised: "{said}"' in touched.feedback
+    made = _graded(stage, {idea: [said]})
     assert "Raised:" not in made.feedback
+    asked = "What is the business goal here?"
+    questioned = _graded(stage, {}, shallow={idea: [asked]})
+    assert "Raised:" not in questioned.feedback
+    assert any(line.endswith(f'You asked: "{asked}"') for line in questioned.outline), questioned.outline

@@ -807,3 +807,21 @@ def test_the_overview_names_an_earlier_answer_given_again_word_for_word(store: S
     from rubric.scoring import overview
 
     assert "Repeated: 1 question answered with an earlier answer" in overview(card)
+
+
+def test_a_requirement_point_touched_by_asking_quotes_the_question_that_asked_for_it() -> None:
+    """A clarifying point only touched because the candidate asked for its facts quotes their
+    question, the one asking most of that point's facts: the peak-traffic question beside the scale
+    point, not the cold-start question that also says "traffic"."""
+    text = (
+        "I'd also like to know how many people open the home page at peak and how quickly the "
+        "recommendation service has to answer. And how much of our traffic is from brand-new users or "
+        "freshly uploaded videos with no history?"
+    )
+    score = grade_answer(EmbeddingAssessor(), "offline", VIDEO, Stage.clarifying_requirements, text, 20_000)
+    scale = next(line for line in score.outline if "numbers that shape the architecture" in line)
+    assert scale.startswith(f"{TOUCHED}: "), scale
+    assert scale.endswith(
+        "You asked: \"I'd also like to know how many people open the home page at peak and "
+        'how quickly the recommendation service has to answer."'
+    ), scale
