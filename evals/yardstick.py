@@ -72,8 +72,9 @@ def transcript(path: Path, store: Store, engine: Engine) -> str:
     script = load_script(path)
     interview = Interview.start(script.case, script.level, store, engine, session_id=path.stem)
     case = interview.case
+    expected = plain(interview.turns[0].text).split("\n\n")[-2]  # the opening's "You lead the design …"
     problem = (
-        f"PROBLEM DESCRIPTION\n{case.title}\n\n{case.prompt.strip()}\n\n"
+        f"PROBLEM DESCRIPTION\n{case.title}\n\n{case.prompt.strip()}\n\n{expected}\n\n"
         f"Interview: machine-learning system design, level {script.level.value}, "
         f"{interview.state.minutes:.0f} minutes."
     )

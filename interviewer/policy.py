@@ -428,9 +428,9 @@ def _move_on(case: Case, state: SessionState, asserted: list[str], left: TimeLef
 def _narrow_dive(case: Case, state: SessionState, left: TimeLeft | None, text: str) -> Move | None:
     """After an answer to a deep dive that made none of its points (a blank, or another subject),
     once, as an interviewer steers back instead of moving on: one part of the dive's question on its
-    own with the hint's direction for that part (`DeepDive.nudge`, no answer in it), saying first
-    that the answer did not get to what was asked (or, after "not sure", that this is fine); a
-    question in one part has no smaller step, so the hint is the step."""
+    own, a pointed question before any hint (asked for, `/hint` gives it), saying first that the
+    answer did not get to what was asked (or, after "not sure", that this is fine); a question in
+    one part has no smaller step, so the hint is the step."""
     dive = case.deep_dive(state.diving)
     if dive is None or not state.dive_missed or (left is not None and left.total_minutes <= 0):
         return None

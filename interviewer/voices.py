@@ -154,7 +154,6 @@ class TemplateVoice:
                 slots |= {"choice": dive.choice, "dive_question": question, "hint": dive.hint or ""}
                 part = dive.first_part(move.skip) or question
                 slots["dive_part"] = part if part[1:2].isupper() else lower_first(part)  # after a colon
-                slots["nudge"] = dive.nudge(move.skip)
         slots["said"] = literal((move.quote or "").rstrip(" .;,:"))  # the candidate's words, as typed
         return slots
 
@@ -197,8 +196,8 @@ def _on_point(answer: str, asked: str) -> str:
 
 
 def _stems(text: str) -> set[str]:
-    """Content words by their first five letters ("showed" and "show", "estimates" and "estimate")."""
-    return {w[:5] for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 4 and w not in _COMMON}
+    """Content words by their first four letters ("showed" and "show", "estimates" and "estimate")."""
+    return {w[:4] for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 4 and w not in _COMMON}
 
 
 _COMMON = frozenset(

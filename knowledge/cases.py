@@ -181,18 +181,6 @@ class DeepDive(Strict):
         parts = self._left(skip)
         return _as_question(parts[0]) if len(parts) >= 2 else None
 
-    def nudge(self, skip: Collection[int] = ()) -> str:
-        """The hint's sentence for the part `first_part` asks, a direction to think in that names no
-        answer (the hint's sentences follow the question's parts; a hint that does not gives its
-        first sentence for the first part only), or "" when there is none."""
-        if self.hint is None or self.first_part(skip) is None:
-            return ""
-        part = next(n for n in range(len(self.parts())) if n not in skip)
-        said = [s for s in re.split(r"(?<=[.?!])\s+", " ".join(self.hint.split())) if s]
-        if len(said) == len(self.parts()) or part == 0:
-            return said[part] if part < len(said) else ""
-        return ""
-
     def _left(self, skip: Collection[int]) -> list[str]:
         return [p.rstrip("?") for n, p in enumerate(self.parts()) if n not in skip]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from pydantic import Field
@@ -217,7 +217,13 @@ def score_stage(
             )
         ),
         outline=_outline(
-            case, plan.ideas, coverage, credit, wrong, TOP_OUTLINE_POINTS if score == 4 else OUTLINE_POINTS
+            case,
+            plan.ideas,
+            coverage,
+            credit,
+            wrong,
+            TOP_OUTLINE_POINTS if score == 4 else OUTLINE_POINTS,
+            gaps,
         ),
         mistakes=[
             _name(m) + (" (corrected when asked)" if m.id in corrected else "")
@@ -268,22 +274,32 @@ def _outline(
     credit: Mapping[str, float],
     wrong: set[Topic | None],
     limit: int,
+    gaps: Collection[Topic] = (),
 ) -> list[str]:
     """What a strong answer also covers: the points the answer did not make unaided, each with what
-    the answer did with it, at most `limit` of them, what matters most first: a point got
-    wrong, then a core topic's or the case's crux (its first two sentences: the point and its why),
-    then the rest by their first sentence. The points made are quoted as done well; listing them
-    again, or every minor miss, only lengthens the scorecard."""
+    the answer did with it, at most `limit` of them plus the first point of each gap (so every gap
+    the scorecard names has its point in the stage's section, marked with it), what matters most
+    first: a point got wrong, then a core topic's or the case's crux (its first two sentences: the
+    point and its why), then the gaps' points, then the rest by their first sentence. The
+    points made are quoted as done well; listing them again, or every minor miss, only lengthens the
+    scorecard."""
     missed = []
+    first_of_gap = {
+        next(i.id for i in ideas if i.topic == topic and _status(i, coverage, credit, wrong) != MADE)
+        for topic in gaps
+        if any(i.topic == topic and _status(i, coverage, credit, wrong) != MADE for i in ideas)
+    }
     for n, idea in enumerate(ideas):
         status = _status(idea, coverage, credit, wrong)
         if status == MADE:
             continue
         full = idea.crux or idea.topic in CORE_TOPICS
-        rank = 0 if status == "Got wrong" else 1 if full else 2
+        rank = 0 if status == "Got wrong" else 1 if full else 2 if idea.id in first_of_gap else 3
         text = _first_sentence(idea.text, 2 if full else 1)
-        missed.append((rank, n, f"{status}: {text}{_you_said(case, idea, coverage, status)}"))
-    return [line for _, _, line in sorted(missed)[:limit]]
+        tag = f" (gap: {idea.topic.label})" if idea.id in first_of_gap and idea.topic else ""
+        missed.append((rank, n, f"{status}: {text}{tag}{_you_said(case, idea, coverage, status)}"))
+    ranked = sorted(missed)
+    return [line for k, (_, _, line) in enumerate(ranked) if k < limit or "(gap: " in line]
 
 
 def _you_said(case: Case, idea: ExpectedIdea, coverage: Coverage, status: str) -> str:

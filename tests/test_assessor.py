@@ -297,7 +297,7 @@ def test_a_topic_stated_wrongly_is_not_praised_in_the_same_stage() -> None:
     graded = _graded(stage, met, wrong={mistake.id: ["Shuffle the logs."]})
     assert graded.score == 1
     assert "Aggregates come from" not in graded.feedback, "no 'Done well' for the topic got wrong"
-    assert f"Got wrong: {' '.join(same.text.split())}" in graded.outline
+    assert f"Got wrong: {' '.join(same.text.split())} (gap: {mistake.topic.label})" in graded.outline
     assert graded.feedback.splitlines()[0].startswith("Scored 1 of 4: the plan states a known mistake")
     assert not any(line.startswith("Made: ") for line in graded.outline), "made points are not listed again"
     assert mistake.topic not in graded.strengths
@@ -416,4 +416,6 @@ def test_a_stage_with_nothing_made_quotes_what_the_candidate_raised() -> None:
     asked = "What is the business goal here?"
     questioned = _graded(stage, {}, shallow={idea: [asked]})
     assert "Raised:" not in questioned.feedback
+    others = {i.id: [f"Point {n}."] for n, i in enumerate(CASE.plan(stage).ideas) if i.id != idea}
+    questioned = _graded(stage, others, shallow={idea: [asked]})
     assert any(line.endswith(f'You asked: "{asked}"') for line in questioned.outline), questioned.outline

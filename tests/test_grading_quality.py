@@ -89,20 +89,3 @@ def test_the_overview_names_no_strength_that_is_a_gap_in_another_stage() -> None
     assert strengths.startswith("Strengths: ")
     assert Topic.problem_scoping.label in strengths
     assert Topic.ml_objective.label not in strengths, strengths
-
-
-def test_short_of_a_four_says_apart_the_points_only_touched() -> None:
-    """ "None of its 3 points made" beside a 3 read as a contradiction when two were touched."""
-    from knowledge.cases import load_case
-    from rubric.assessors import Coverage
-    from rubric.scoring import CriterionScore, _short_of_four
-
-    case = load_case(CaseId.eta_prediction)
-    ideas = case.plan(Stage.monitoring).ideas
-    criterion = next(
-        c for c in dict.fromkeys(i.criterion for i in ideas) if sum(i.criterion == c for i in ideas) >= 2
-    )
-    mine = [i for i in ideas if i.criterion == criterion]
-    coverage = Coverage(shallow={mine[0].id: ["we watch it"]})
-    said = _short_of_four(case, Stage.monitoring, coverage, {}, [CriterionScore(id=criterion, score=2)])
-    assert f"none of its {len(mine)} points made, 1 only touched" in said, said
