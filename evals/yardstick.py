@@ -28,19 +28,25 @@ PERSONAS = HERE / "personas"
 TRANSCRIPTS = HERE / "transcripts"
 
 
-def _seen(st: StageState) -> dict[str, set[str]]:
-    return {"made": set(st.met), "touched": set(st.shallow), "stated a known mistake": set(st.misconceptions)}
+def _seen(st: StageState) -> dict[str, dict[str, list[str]]]:
+    return {"made": st.met, "touched": st.shallow, "stated a known mistake": st.misconceptions}
+
+
+#: how much of the candidate's words a note quotes beside each point it credits
+NOTE_QUOTE_CHARS = 90
 
 
 def _note(before: dict[Stage, dict[str, set[str]]], interview: Interview, answer: str, reply: Turn) -> str:
-    """What the judge found in the answer, per stage (or that it said nothing new, or that the
-    candidate did not know), and the move the policy chose next."""
+    """What the judge found in the answer, per stage, each point with the candidate's words it was
+    read from (or that it said nothing new, or that the candidate did not know), and the move the
+    policy chose next."""
     parts = []
     for stage, st in interview.state.stages.items():
-        for label, ids in _seen(st).items():
-            new = sorted(ids - before[stage][label])
+        for label, found in _seen(st).items():
+            new = sorted(set(found) - before[stage][label])
             if new:
-                parts.append(f"{stage.label}: {label}: {', '.join(i.replace('_', ' ') for i in new)}.")
+                said = [_with_words(i, found[i], answer) for i in new]
+                parts.append(f"{stage.label}: {label}: {'; '.join(said)}.")
     if DONT_KNOW.match(answer):
         parts.append("Not answered: the candidate said they were not sure.")
     elif not parts:
@@ -51,6 +57,13 @@ def _note(before: dict[Stage, dict[str, set[str]]], interview: Interview, answer
     return "\n".join(parts)
 
 
+def _with_words(idea: str, quotes: list[str], answer: str) -> str:
+    """A credited point by its name, with the words of this answer it was read from."""
+    name = idea.replace("_", " ")
+    mine = [q for q in quotes if q in answer] or quotes
+    return f'{name} ("{one_line(mine[0], NOTE_QUOTE_CHARS)}")' if mine else name
+
+
 def _blocks(interview: Interview, script: Script) -> list[str]:
     """Play the script, keeping the blocks in the order they were said."""
     blocks = [f"INTERVIEWER MESSAGE\n{plain(interview.turns[0].text)}"]
@@ -59,7 +72,7 @@ def _blocks(interview: Interview, script: Script) -> list[str]:
             return blocks
         last = interview.turns[-1]
         answer = script.reply(last.stage, last.move or MoveKind.ask, last.topic, interview.state.closing)
-        before = {s: _seen(st) for s, st in interview.state.stages.items()}
+        before = {s: {k: set(v) for k, v in _seen(st).items()} for s, st in interview.state.stages.items()}
         replies = interview.submit(answer)
         blocks.append(f"CANDIDATE MESSAGE\n{answer.strip()}")
         blocks.append(f"INTERVIEWER HIDDEN NOTE\n{_note(before, interview, answer, replies[0])}")
