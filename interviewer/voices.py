@@ -105,7 +105,7 @@ class TemplateVoice:
             random.Random(seed),
             key,
             stage.number,  # each stage opens with the next variant
-            stage_title=lower_first(stage.label),
+            stage_title=_in_passing(stage),
             question=question or case.plan(stage).question,
             change=" ".join((change or "").split()),
         )
@@ -140,7 +140,7 @@ class TemplateVoice:
     def _slots(move: Move, case: Case) -> dict[str, str]:
         plan = case.plan(move.stage)
         areas: dict[str, str] = _templates()["areas"]  # type: ignore[assignment]
-        slots = {"stage_title": lower_first(move.stage.label), "area": areas[move.stage.value]}
+        slots = {"stage_title": _in_passing(move.stage), "area": areas[move.stage.value]}
         slots["facts"] = _facts(case, move.facts)
         if move.time_left:
             slots["stage_minutes"] = f"{max(move.time_left.stage_minutes, 0):.0f}"
@@ -164,6 +164,12 @@ class TemplateVoice:
         variants: list[str] = _templates()[key]  # type: ignore[assignment]
         chosen = variants[(rng.randrange(len(variants)) + nth) % len(variants)]
         return re.sub(r"[ \t]+\n", "\n", chosen.format_map(_Slots(slots))).rstrip(" \t")
+
+
+def _in_passing(stage: Stage) -> str:
+    """A stage's name in a sentence, without its heading's gloss: "evaluation", not "evaluation
+    (offline and online metrics)"."""
+    return lower_first(re.sub(r"\s*\(.*\)$", "", stage.label))
 
 
 def _facts(case: Case, ids: list[str]) -> str:

@@ -494,6 +494,8 @@ def _feedback(
             and not any(embedded_questions(q) for q in coverage.shallow[i.id])
         ]
         lines += [f'Raised: "{q}"' for q in list(dict.fromkeys(raised))[:DONE_WELL_QUOTES]]
+        if not raised and stage is Stage.clarifying_requirements and coverage.shallow:
+            lines.append(ASKED_ONLY)
     stated = [m for m in plan.misconceptions if m.id in coverage.misconceptions]
     lines += [
         f'Careful: you said "{_their_words(coverage.misconceptions[m.id])}". {m.correction.strip()}'
@@ -524,6 +526,13 @@ def _without_depth(
         and _unaided([i for i in ideas if i.criterion == c.id] or ideas, coverage, credit) >= EXCELLENT
     ]
     return " and ".join(bare)
+
+
+#: a requirements stage whose points were raised only by asking: what the asking still lacks
+ASKED_ONLY = (
+    "Your questions asked for the right facts (quoted below); a stronger answer also says what each "
+    "answer means for the design."
+)
 
 
 def said_during(quote: str, said_in: Mapping[str, Stage]) -> str:
@@ -579,9 +588,9 @@ def _to_work_on_stages(card: Scorecard) -> list[StageScore]:
 
 
 def _to_work_on(score: StageScore) -> str:
-    """A stage to work on, with its gaps and the head of the first point its outline names ("Data
-    preparation (2/4), split out of time (made after help)")."""
-    head = f"{score.stage.label} ({score.score}/4{_why_weak(score)})"
+    """A stage to work on, with the head of the first point its outline names ("Data preparation
+    (2/4), split out of time (made after a prompt)")."""
+    head = f"{score.stage.label} ({score.score}/4)"  # its gaps are in the table and its section
     if not score.outline:
         return head
     status, _, text = score.outline[0].partition(": ")
@@ -608,11 +617,6 @@ def _said(score: StageScore, gaps: set[Topic]) -> str:
     the same name read as a contradiction: the framing's objective made, the training loss not)."""
     named = ", ".join(t.label for t in [t for t in score.strengths if t not in gaps][:3])
     return f": {named}" if named else ""
-
-
-def _why_weak(score: StageScore) -> str:
-    gaps = ", ".join(t.label for t in score.gaps)
-    return f": {gaps}" if gaps else ""
 
 
 def recommend(level: Level, overall: float) -> Recommendation:
