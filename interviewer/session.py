@@ -31,6 +31,7 @@ from knowledge.cases import Case, DeepDive, ExpectedIdea, load_case
 from rubric.assessors import (
     Coverage,
     EmbeddingAssessor,
+    answers_probe,
     meets_correction,
     negated,
     points_made,
@@ -263,12 +264,30 @@ class Interview:
 
     def _assess_for(self, stage: Stage, text: str) -> Coverage:
         st = self.state.stages[stage]
-        coverage = self.engine.assessor.assess(self.case, stage, text)
+        coverage = self._probe_answered(stage, text, self.engine.assessor.assess(self.case, stage, text))
         st.met = _merge(st.met, coverage.met)
         st.shallow = {k: v for k, v in _merge(st.shallow, coverage.shallow).items() if k not in st.met}
         st.misconceptions = _merge(st.misconceptions, coverage.misconceptions)
         self._settle_challenges(stage, coverage, text)
         return coverage
+
+    def _probe_answered(self, stage: Stage, text: str, coverage: Coverage) -> Coverage:
+        """The idea the last question of this stage asked about (an open follow-up aimed at it, a
+        pointed question or a hint), made by an answer that addresses it at the looser bar of an
+        answer read in the light of its question (`answers_probe`); after a pointed question or a
+        hint it counts in part, as any point made after help."""
+        asked = next((t for t in reversed(self.turns) if t.role == "interviewer"), None)
+        rungs = (Rung.pump, Rung.prompt, Rung.hint)
+        if asked is None or asked.stage is not stage or asked.rung not in rungs:
+            return coverage
+        idea = asked.idea
+        if idea is None or idea in coverage.met or DONT_KNOW.match(text) or coverage.misconceptions:
+            return coverage
+        quotes = answers_probe(self.case, stage, idea, text)
+        if not quotes:
+            return coverage
+        shallow = {k: v for k, v in coverage.shallow.items() if k != idea}
+        return coverage.model_copy(update={"met": {**coverage.met, idea: quotes}, "shallow": shallow})
 
     def _settle_challenges(self, stage: Stage, coverage: Coverage, text: str) -> None:
         """A challenged misconception that the answer to the challenge corrects (it makes or comes near

@@ -404,6 +404,39 @@ class EmbeddingAssessor:
 DIVE_SLACK = 0.08
 
 
+#: an answer to a question on one idea is read in the light of that question, as an interviewer
+#: reads it: a sentence this close to the idea, and not much closer to another idea of the stage,
+#: makes it
+PROBE_BAR = 0.45
+PROBE_MARGIN = 0.12
+
+
+def answers_probe(case: Case, stage: Stage, idea_id: str, text: str) -> list[str]:
+    """The sentences of an answer to a question on `idea_id` that answer it ("candidate generation
+    is a retrieval problem, the ranker a multi-output pointwise model" after "what does each stage
+    learn?"), at a looser bar than an unprompted point; a question, a negation or the opposite side
+    of the idea answers nothing."""
+    plan = case.plan(stage)
+    ids = [i.id for i in plan.ideas]
+    units, count, vectors = _answer(text)
+    if idea_id not in ids or not count:
+        return []
+    import numpy as np
+
+    n = ids.index(idea_id)
+    idea = plan.ideas[n]
+    scores = np.stack([(vectors[:count] @ bank.T).max(axis=1) for bank in _bank(plan.ideas)], axis=1)
+    return [
+        units[i]
+        for i in range(count)
+        if scores[i, n] >= PROBE_BAR
+        and scores[i].max() - scores[i, n] <= PROBE_MARGIN
+        and not units[i].rstrip().endswith("?")
+        and not negated(units[i])
+        and not _opposite(idea, units[i])
+    ]
+
+
 def points_made(
     points: Sequence[str], text: str, judge: EmbeddingAssessor | None = None, slack: float = DIVE_SLACK
 ) -> list[str | None]:

@@ -419,3 +419,25 @@ def test_a_stage_with_nothing_made_quotes_what_the_candidate_raised() -> None:
     others = {i.id: [f"Point {n}."] for n, i in enumerate(CASE.plan(stage).ideas) if i.id != idea}
     questioned = _graded(stage, others, shallow={idea: [asked]})
     assert any(line.endswith(f'You asked: "{asked}"') for line in questioned.outline), questioned.outline
+
+
+def test_an_answer_to_a_question_on_one_idea_is_read_in_the_light_of_that_question() -> None:
+    """After "what else matters for the framing?" aimed at each stage's task, "candidate generation
+    is a retrieval problem, the ranker a multi-output pointwise model" answers it, though on its
+    own it reads closer to the two-stage split than to the idea; a generic reply, a question or a
+    negation answers nothing."""
+    from rubric.assessors import answers_probe
+
+    case = load_case(CaseId.video_recommendation)
+    idea = "task_types_per_stage"
+    said = (
+        "Candidate generation is a retrieval problem, the ranker is a multi-output pointwise model, and the "
+        "re-ranker is mostly rules plus a diversity penalty."
+    )
+    assert idea not in EmbeddingAssessor().assess(case, Stage.framing, said).met, "not made unprompted"
+    assert answers_probe(case, Stage.framing, idea, said) == [said]
+    for nothing in (
+        "I would keep it simple and pick a model that works well.",
+        "Should candidate generation be a retrieval problem, and the ranker a pointwise model?",
+    ):
+        assert answers_probe(case, Stage.framing, idea, nothing) == [], nothing

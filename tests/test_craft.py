@@ -821,3 +821,29 @@ def test_a_requirement_point_touched_by_asking_quotes_the_question_that_asked_fo
         "You asked: \"I'd also like to know how many people open the home page at peak and "
         'how quickly the recommendation service has to answer."'
     ), scale
+
+
+def test_the_answer_to_an_open_follow_up_counts_for_the_idea_it_was_aimed_at(
+    store: Store, engine: Engine
+) -> None:
+    """The open "what else?" after a framing that splits retrieval from ranking is aimed at each
+    stage's task; the reply naming each stage's task makes that point (in full: the question gave
+    nothing away), so the scorecard does not call it not covered."""
+    framing = (
+        "I would not optimise for clicks, because that rewards clickbait. I'd frame the ranker as predicting "
+        "several outcomes per user and video and combine them into one value score tuned against retention. "
+        "We can't score a billion videos per request, so I'd split the system into candidate generation, a "
+        "ranker and a re-ranking pass."
+    )
+    reply = (
+        "Candidate generation is a retrieval problem, the ranker is a multi-output pointwise model, and the "
+        "re-ranker is mostly rules plus a diversity penalty."
+    )
+    stages = {s: ScriptedStage(answer="I'm not sure yet.") for s in Stage}
+    stages[Stage.framing] = ScriptedStage(answer=framing, replies={"default": reply})
+    interview = _played(store, engine, Script(case=VIDEO, stages=stages))
+    asked = [t for t in interview.turns if t.stage is Stage.framing and t.idea == "task_types_per_stage"]
+    assert asked, "the follow-up was aimed at each stage's task"
+    st = interview.state.stages[Stage.framing]
+    assert "task_types_per_stage" in st.met
+    assert st.credit().get("task_types_per_stage", 1.0) == 1.0, "an open follow-up gives nothing away"
