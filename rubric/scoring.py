@@ -559,7 +559,7 @@ def overview(card: Scorecard) -> str:
         parts = [f"{s.stage.label} ({s.score}/4{_said(s, gaps)})" for s in best]
         lines.append("Strengths: " + "; ".join(parts) + ".")
     parts = [_to_work_on(s) for s in _to_work_on_stages(card)]
-    if lost := [d.choice for d in card.dives if not any(p.startswith("Made") for p in d.points)]:
+    if lost := [d.choice for d in card.dives if _short_dive(d)]:
         parts.append(f"going deeper on your own design ({', '.join(lost)})")
     if parts:
         lines.append("To work on: " + "; ".join(parts) + ".")
@@ -596,6 +596,12 @@ def _to_work_on(score: StageScore) -> str:
     status, _, text = score.outline[0].partition(": ")
     point = re.split(r": |; |\. ", _first_sentence(text.split(" You said: ")[0]), maxsplit=1)[0]
     return f"{head}, {lower_first(point.rstrip('.'))} ({status.lower()})"
+
+
+def _short_dive(dive: DiveNote) -> bool:
+    """A deep dive that made fewer than half of a strong answer's points: to work on."""
+    made = sum(point.startswith(MADE) for point in dive.points)
+    return 2 * made < len(dive.points or dive.look_for)
 
 
 def _dive_tally(dive: DiveNote) -> str:
