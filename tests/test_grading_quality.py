@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.ids import CORE_TOPICS, CaseId, Stage
+from common.ids import CORE_TOPICS, CaseId, Level, Stage
 from evals import calibration, injection
 from interviewer.engine import Engine
 from rubric.grading import grade_answer
@@ -89,3 +89,19 @@ def test_the_overview_names_no_strength_that_is_a_gap_in_another_stage() -> None
     assert strengths.startswith("Strengths: ")
     assert Topic.problem_scoping.label in strengths
     assert Topic.ml_objective.label not in strengths, strengths
+
+
+def test_a_deep_dive_short_of_half_its_points_is_to_work_on() -> None:
+    """One point of four made is no longer "done": the overview names the dive under what to work
+    on; two of four is not named."""
+    from rubric.scoring import MADE, NOT_COVERED, DiveNote, build_scorecard, overview
+
+    def card(made: int) -> str:
+        points = [f"{MADE if n < made else NOT_COVERED}: point {n}." for n in range(4)]
+        dive = DiveNote(
+            choice="a feature store", question="How?", look_for=["p"] * 4, answer="x", points=points
+        )
+        return overview(build_scorecard(CaseId.eta_prediction, Level.senior, [], [dive]))
+
+    assert "going deeper on your own design (a feature store)" in card(1)
+    assert "going deeper on your own design" not in card(2)
