@@ -108,7 +108,7 @@ class DiveNote(Strict):
     answer: str = ""
     """The candidate's answer to it, as typed."""
     points: list[str] = []
-    """`look_for`, each point with what the answer did with it ("Made: …", "Not discussed: …")."""
+    """`look_for`, each point with what the answer did with it ("Made: …", "Not covered: …")."""
 
 
 class Scorecard(Strict):
