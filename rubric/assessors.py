@@ -421,11 +421,9 @@ def answers_probe(case: Case, stage: Stage, idea_id: str, text: str) -> list[str
     units, count, vectors = _answer(text)
     if idea_id not in ids or not count:
         return []
-    import numpy as np
-
     n = ids.index(idea_id)
     idea = plan.ideas[n]
-    scores = np.stack([(vectors[:count] @ bank.T).max(axis=1) for bank in _bank(plan.ideas)], axis=1)
+    scores = _similarities(vectors[:count], _bank(plan.ideas))
     return [
         units[i]
         for i in range(count)
@@ -582,10 +580,14 @@ def _best_scores(vectors: Vectors, banks: list[Vectors]) -> list[tuple[int, floa
     sentence about one idea does not also count for a neighbouring idea of the same stage)."""
     if not banks or not len(vectors):
         return []
+    return [(int(row.argmax()), float(row.max())) for row in _similarities(vectors, banks)]
+
+
+def _similarities(vectors: Vectors, banks: list[Vectors]) -> Vectors:
+    """Per unit (row) and item (column), the unit's similarity to the item's closest phrasing."""
     import numpy as np
 
-    scores = np.stack([(vectors @ bank.T).max(axis=1) for bank in banks], axis=1)
-    return [(int(row.argmax()), float(row.max())) for row in scores]
+    return np.stack([(vectors @ bank.T).max(axis=1) for bank in banks], axis=1)
 
 
 def _in_order(units: list[str], hits: set[int]) -> list[str]:

@@ -284,13 +284,14 @@ def _outline(
     points made are quoted as done well; listing them again, or every minor miss, only lengthens the
     scorecard."""
     missed = []
+    statuses = {i.id: _status(i, coverage, credit, wrong) for i in ideas}
     first_of_gap = {
-        next(i.id for i in ideas if i.topic == topic and _status(i, coverage, credit, wrong) != MADE)
+        next(i.id for i in ideas if i.topic == topic and statuses[i.id] != MADE)
         for topic in gaps
-        if any(i.topic == topic and _status(i, coverage, credit, wrong) != MADE for i in ideas)
+        if any(i.topic == topic and statuses[i.id] != MADE for i in ideas)
     }
     for n, idea in enumerate(ideas):
-        status = _status(idea, coverage, credit, wrong)
+        status = statuses[idea.id]
         if status == MADE:
             continue
         full = idea.crux or idea.topic in CORE_TOPICS
@@ -310,9 +311,9 @@ def _you_said(case: Case, idea: ExpectedIdea, coverage: Coverage, status: str) -
     quotes = coverage.met.get(idea.id) or coverage.shallow.get(idea.id) or []
     if status in HELPED_MARKS and quotes:
         return f' You said: "{_their_words(quotes)}"'
-    from knowledge.cases import embedded_questions, facts_asked
+    from knowledge.cases import facts_asked
 
-    asked = [q for q in quotes if embedded_questions(q)]  # "…?", or "I'd like to know how …"
+    asked = _asking(quotes)
     if status != TOUCHED or not asked:
         return ""
 
@@ -320,6 +321,13 @@ def _you_said(case: Case, idea: ExpectedIdea, coverage: Coverage, status: str) -
     # asks about traffic too, but it is the cold-start question), the shortest of those
     best = min(asked, key=lambda q: (-len(set(facts_asked(case, q)) & set(idea.facts)), len(q)))
     return f' You asked: "{one_line(best, QUOTE_CHARS)}"'
+
+
+def _asking(quotes: list[str]) -> list[str]:
+    """The quotes that ask something: "…?", or "I'd like to know how …"."""
+    from knowledge.cases import embedded_questions
+
+    return [q for q in quotes if embedded_questions(q)]
 
 
 def _status(
@@ -485,13 +493,10 @@ def _feedback(
         for q in list(dict.fromkeys(quotes))[:DONE_WELL_QUOTES]
     ]
     if not quotes:  # nothing made in full: what they did raise, in their words, so the stage has an example
-        from knowledge.cases import embedded_questions
-
         raised = [  # a question asked is quoted beside its point in the outline ("You asked")
             one_line(min(coverage.shallow[i.id], key=len), QUOTE_CHARS)
             for i in plan.ideas
-            if _status(i, coverage, credit, wrong) == TOUCHED
-            and not any(embedded_questions(q) for q in coverage.shallow[i.id])
+            if _status(i, coverage, credit, wrong) == TOUCHED and not _asking(coverage.shallow[i.id])
         ]
         lines += [f'Raised: "{q}"' for q in list(dict.fromkeys(raised))[:DONE_WELL_QUOTES]]
         if not raised and stage is Stage.clarifying_requirements and coverage.shallow:
@@ -600,12 +605,16 @@ def _to_work_on(score: StageScore) -> str:
 
 def _short_dive(dive: DiveNote) -> bool:
     """A deep dive that made fewer than half of a strong answer's points: to work on."""
-    made = sum(point.startswith(MADE) for point in dive.points)
-    return 2 * made < len(dive.points or dive.look_for)
+    return 2 * _made(dive) < len(dive.points or dive.look_for)
+
+
+def _made(dive: DiveNote) -> int:
+    """How many of a dive's points were made (in the dive, or before it)."""
+    return sum(point.startswith(MADE) for point in dive.points)
 
 
 def _dive_tally(dive: DiveNote) -> str:
-    made = sum(point.startswith("Made") for point in dive.points)
+    made = _made(dive)
     total = len(dive.points or dive.look_for)
     if not dive.answer.strip():
         return "not answered" + (f"; {made} of {total} points made before it" if made else "")
